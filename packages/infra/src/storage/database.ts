@@ -1,0 +1,60 @@
+import { PGlite } from "@electric-sql/pglite";
+import { createPgConfig } from "@electric-sql/pglite/node-postgres";
+import { vector } from "@electric-sql/pglite-pgvector";
+import { Kysely, PostgresDialect } from "kysely";
+import pg from "pg";
+import { type DataDirLock, lockDataDir } from "./data-dir-lock.ts";
+import type { Tables } from "./schema.ts";
+
+export type DatabaseKind = "pglite" | "postgres";
+
+/** One pool for kysely and the checkpointer, whichever engine is behind it. */
+export interface Database {
+  readonly kind: DatabaseKind;
+  readonly pool: pg.Pool;
+  readonly db: Kysely<Tables>;
+  close(): Promise<void>;
+}
+
+export type DatabaseOptions =
+  | { kind: "postgres"; url: string; poolSize?: number }
+  | { kind: "pglite"; dataDir: string | "memory" };
+
+/** Opens PGlite (embedded, file-backed or in memory) or a PostgreSQL pool. */
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  if (options.kind === "postgres") {
+    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+    // Fail at start, not at the first request, when the URL is wrong.
+    const client = await pool.connect();
+    client.release();
+    return wrap("postgres", pool, async () => {});
+  }
+  const lock: DataDirLock | undefined = options.dataDir === "memory" ? undefined : lockDataDir(options.dataDir);
+  try {
+    const pglite = await PGlite.create(options.dataDir === "memory" ? "memory://" : options.dataDir, {
+      extensions: { vector },
+    });
+    const pool = new pg.Pool(createPgConfig(pglite) as pg.PoolConfig);
+    return wrap("pglite", pool, async () => {
+      await pglite.close();
+      lock?.release();
+    });
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
+}
+
+function wrap(kind: DatabaseKind, pool: pg.Pool, after: () => Promise<void>): Database {
+  const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
+  let closed: Promise<void> | undefined;
+  return {
+    kind,
+    pool,
+    db,
+    close: () => {
+      closed ??= db.destroy().then(after);
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,122 @@
+import { type Kysely, sql } from "kysely";
+import { type Migration, Migrator } from "kysely/migration";
+import { AppError } from "../errors.ts";
+
+// Versioned migrations, in order. Never edit one that has shipped: add the next.
+// SQL stays neutral between PostgreSQL 15 and 18 (PGlite is 18).
+const MIGRATIONS: Record<string, Migration> = {
+  "0001_assistants_threads": {
+    async up(db: Kysely<unknown>) {
+      const vectorAvailable = await sql<{ ok: number }>`
+        select 1 as ok from pg_available_extensions where name = 'vector'`.execute(db);
+      if (vectorAvailable.rows.length > 0) await sql`create extension if not exists vector`.execute(db);
+
+      await sql`
+        create table assistants (
+          assistant_id uuid primary key,
+          graph_id text not null,
+          name text not null,
+          description text,
+          config jsonb not null default '{}',
+          context jsonb not null default '{}',
+          metadata jsonb not null default '{}',
+          version integer not null default 1,
+          created_at timestamptz not null default now(),
+          updated_at timestamptz not null default now()
+        )`.execute(db);
+      await sql`create index assistants_graph_id_idx on assistants (graph_id)`.execute(db);
+      await sql`create index assistants_metadata_idx on assistants using gin (metadata jsonb_path_ops)`.execute(db);
+
+      await sql`
+        create table assistant_versions (
+          assistant_id uuid not null references assistants (assistant_id) on delete cascade,
+          version integer not null,
+          graph_id text not null,
+          name text not null,
+          description text,
+          config jsonb not null default '{}',
+          context jsonb not null default '{}',
+          metadata jsonb not null default '{}',
+          created_at timestamptz not null default now(),
+          primary key (assistant_id, version)
+        )`.execute(db);
+
+      await sql`
+        create table threads (
+          thread_id uuid primary key,
+          metadata jsonb not null default '{}',
+          config jsonb not null default '{}',
+          status text not null default 'idle',
+          "values" jsonb,
+          interrupts jsonb not null default '{}',
+          error jsonb,
+          created_at timestamptz not null default now(),
+          updated_at timestamptz not null default now(),
+          state_updated_at timestamptz not null default now(),
+          seq bigserial
+        )`.execute(db);
+      await sql`create index threads_metadata_idx on threads using gin (metadata jsonb_path_ops)`.execute(db);
+      await sql`create index threads_status_idx on threads (status)`.execute(db);
+      await sql`create index threads_created_at_idx on threads (created_at)`.execute(db);
+    },
+  },
+};
+
+/** Names of the migrations this build knows, oldest first. */
+export const KNOWN_MIGRATIONS: readonly string[] = Object.keys(MIGRATIONS).sort();
+
+function createMigrator(db: Kysely<unknown>): Migrator {
+  return new Migrator({ db, provider: { getMigrations: async () => MIGRATIONS } });
+}
+
+export interface SchemaStatus {
+  applied: string[];
+  pending: string[];
+  /** Applied migrations this build does not know: the database is newer than the code. */
+  unknown: string[];
+}
+
+/** Reads which migrations the database has, without changing it. */
+export async function readSchemaStatus(db: Kysely<unknown>): Promise<SchemaStatus> {
+  const infos = await createMigrator(db).getMigrations();
+  const applied = infos.filter((m) => m.executedAt !== undefined).map((m) => m.name);
+  const pending = infos.filter((m) => m.executedAt === undefined).map((m) => m.name);
+  const exists = await sql<{ name: string | null }>`select to_regclass('kysely_migration')::text as name`.execute(db);
+  let unknown: string[] = [];
+  if (exists.rows[0]?.name) {
+    const rows = await sql<{ name: string }>`select name from kysely_migration`.execute(db);
+    unknown = rows.rows.map((r) => r.name).filter((name) => !KNOWN_MIGRATIONS.includes(name));
+  }
+  return { applied, pending, unknown };
+}
+
+function refuseNewer(status: SchemaStatus): void {
+  if (status.unknown.length > 0) {
+    throw new AppError(
+      "conflict",
+      `the database schema is newer than this build (unknown migrations: ${status.unknown.join(", ")}); upgrade fractal-agents-runtime`,
+    );
+  }
+}
+
+/** Applies pending migrations; refuses a database whose schema is newer than the code. */
+export async function migrateToLatest(db: Kysely<unknown>, onApplied?: (name: string) => void): Promise<string[]> {
+  refuseNewer(await readSchemaStatus(db));
+  const { error, results } = await createMigrator(db).migrateToLatest();
+  if (error) throw new AppError("internal_error", `migration failed: ${String(error)}`, { cause: error });
+  const applied = (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
+  for (const name of applied) onApplied?.(name);
+  return applied;
+}
+
+/** Start-up check when automatic migration is off: the schema must be exactly what the code knows. */
+export async function assertSchemaCurrent(db: Kysely<unknown>): Promise<void> {
+  const status = await readSchemaStatus(db);
+  refuseNewer(status);
+  if (status.pending.length > 0) {
+    throw new AppError(
+      "conflict",
+      `the database schema is behind this build (pending: ${status.pending.join(", ")}); run \`fractal migrate\``,
+    );
+  }
+}

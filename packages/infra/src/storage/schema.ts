@@ -1,0 +1,50 @@
+import type { ColumnType, Generated } from "kysely";
+
+/** JSON columns: objects on read, JSON text on write. */
+type Json<T = Record<string, unknown>> = ColumnType<T, string, string>;
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+
+export interface AssistantsTable {
+  assistant_id: string;
+  graph_id: string;
+  name: string;
+  description: string | null;
+  config: Json;
+  context: Json;
+  metadata: Json;
+  version: number;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface AssistantVersionsTable {
+  assistant_id: string;
+  version: number;
+  graph_id: string;
+  name: string;
+  description: string | null;
+  config: Json;
+  context: Json;
+  metadata: Json;
+  created_at: Timestamp;
+}
+
+export interface ThreadsTable {
+  thread_id: string;
+  metadata: Json;
+  config: Json;
+  status: string;
+  values: Json<unknown> | null;
+  interrupts: Json;
+  error: Json<unknown> | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  state_updated_at: Timestamp;
+  seq: Generated<number>;
+}
+
+export interface Tables {
+  assistants: AssistantsTable;
+  assistant_versions: AssistantVersionsTable;
+  threads: ThreadsTable;
+}

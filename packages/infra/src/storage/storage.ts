@@ -1,0 +1,52 @@
+import type { Kysely } from "kysely";
+import { type AssistantStore, createAssistantStore } from "./assistants.ts";
+import { type Checkpoints, createCheckpoints } from "./checkpoints.ts";
+import type { Database } from "./database.ts";
+import { assertSchemaCurrent, migrateToLatest } from "./migrations.ts";
+import { createThreadStore, type ThreadStore } from "./threads.ts";
+
+/** Every store on one database. */
+export interface Storage {
+  readonly database: Database;
+  readonly assistants: AssistantStore;
+  readonly threads: ThreadStore;
+  readonly checkpoints: Checkpoints;
+  truncate(what: TruncateOptions): Promise<void>;
+}
+
+export interface TruncateOptions {
+  runs?: boolean;
+  threads?: boolean;
+  assistants?: boolean;
+  checkpointer?: boolean;
+  store?: boolean;
+}
+
+export interface PrepareOptions {
+  /** Apply pending migrations (default); otherwise refuse a schema that is not current. */
+  migrate: boolean;
+  onMigration?: (name: string) => void;
+}
+
+/** Builds the stores on a database after bringing (or checking) its schema. */
+export async function createStorage(database: Database, options: PrepareOptions): Promise<Storage> {
+  const db = database.db as unknown as Kysely<unknown>;
+  if (options.migrate) await migrateToLatest(db, options.onMigration);
+  else await assertSchemaCurrent(db);
+  const checkpoints = createCheckpoints(database.pool, db);
+  await checkpoints.setup();
+  const assistants = createAssistantStore(database.db);
+  const threads = createThreadStore(database.db);
+  return {
+    database,
+    assistants,
+    threads,
+    checkpoints,
+    async truncate(what) {
+      // Runs and the store arrive with later migrations; until then there is nothing to clear.
+      if (what.threads) await threads.truncate();
+      if (what.assistants) await assistants.truncate();
+      if (what.checkpointer) await checkpoints.truncate();
+    },
+  };
+}
