@@ -1,0 +1,55 @@
+import { createErrorHandler, notFoundHandler } from "@fractal/infra/hono/error-handler";
+import { createOpenApiRegistry } from "@fractal/infra/hono/openapi";
+import { createRequestContext } from "@fractal/infra/hono/request-context";
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import type { Deps } from "./deps.ts";
+import type { AppEnv } from "./env.ts";
+import { registerAssistantRoutes } from "./routes/assistants.ts";
+import { registerInternalRoutes } from "./routes/internal.ts";
+import { registerSystemRoutes } from "./routes/system.ts";
+import { registerThreadStateRoutes } from "./routes/thread-state.ts";
+import { registerThreadRoutes } from "./routes/threads.ts";
+
+/** Builds the HTTP app from ready dependencies. Does no I/O, so tests call `app.request()` directly. */
+export function createApp(deps: Deps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const api = createOpenApiRegistry();
+
+  app.use(async (c, next) => {
+    c.set("deps", deps);
+    await next();
+  });
+  app.use(createRequestContext<AppEnv>({ logger: deps.logger, quietPaths: ["/ok"] }));
+  // Browser clients (Agent Chat UI, Studio-style consoles) call from other origins.
+  app.use(
+    cors({
+      origin: (origin) => origin || "*",
+      exposeHeaders: ["X-Pagination-Next", "Content-Location", "X-Request-Id"],
+    }),
+  );
+  app.use(
+    bodyLimit({
+      maxSize: deps.config.maxBodyBytes,
+      onError: (c) =>
+        c.json(
+          {
+            error: "payload_too_large",
+            message: `request body exceeds the limit of ${deps.config.maxBodyBytes} bytes`,
+          },
+          413,
+        ),
+    }),
+  );
+
+  registerSystemRoutes(app, api);
+  registerAssistantRoutes(app, api);
+  registerThreadRoutes(app, api);
+  registerThreadStateRoutes(app, api);
+  if (deps.config.testRoutes) registerInternalRoutes(app, api);
+
+  app.onError(createErrorHandler<AppEnv>());
+  app.notFound(notFoundHandler);
+  return app;
+}

@@ -1,0 +1,103 @@
+#!/usr/bin/env bun
+import { parseArgs } from "node:util";
+import { AppError } from "@fractal/infra/errors";
+import { createLogger } from "@fractal/infra/logger";
+import { openDatabase } from "@fractal/infra/storage/database";
+import { KNOWN_MIGRATIONS, migrateToLatest, readSchemaStatus } from "@fractal/infra/storage/migrations";
+import { ConfigError, type ConfigFlags, loadConfig } from "./config.ts";
+import { PortInUseError, startServer } from "./server.ts";
+import { VERSION } from "./version.ts";
+
+const USAGE = `fractal ${VERSION} — self-hosted LangGraph agent server
+
+Usage:
+  fractal serve   [--port N] [--host H] [--config langgraph.json] [--data-dir DIR] [--no-migrate]
+  fractal migrate [--data-dir DIR]     apply database migrations and exit
+
+Environment: PORT, HOST, LANGGRAPH_CONFIG, FRACTAL_DATA_DIR, DATABASE_URL (alias POSTGRES_URI),
+REDIS_URL (alias REDIS_URI), LOG_LEVEL, FRACTAL_MIGRATE, FRACTAL_MAX_BODY_BYTES. Flags win over env.
+Without DATABASE_URL data lives in an embedded PostgreSQL (PGlite) under the data dir (./.fractal).`;
+
+function fail(message: string, code = 1): never {
+  process.stderr.write(`fractal: ${message}\n`);
+  process.exit(code);
+}
+
+async function serve(flags: ConfigFlags): Promise<void> {
+  const config = loadConfig(process.env, flags);
+  const server = await startServer(config);
+  process.stderr.write(`fractal: serving on ${server.url} (${server.deps.storage.database.kind})\n`);
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    server.deps.logger.info("shutting down", { signal });
+    await server.stop();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+}
+
+async function migrate(flags: ConfigFlags): Promise<void> {
+  const config = loadConfig(process.env, flags);
+  const logger = createLogger({ level: config.logLevel });
+  const database = await openDatabase(
+    config.storage.kind === "pglite"
+      ? { kind: "pglite", dataDir: config.storage.dataDir }
+      : { kind: "postgres", url: config.storage.url, poolSize: 1 },
+  );
+  try {
+    const status = await readSchemaStatus(database.db as never);
+    process.stderr.write(
+      `fractal: ${status.applied.length}/${KNOWN_MIGRATIONS.length} migrations applied, ${status.pending.length} pending\n`,
+    );
+    let done = 0;
+    await migrateToLatest(database.db as never, (name) => {
+      done++;
+      process.stderr.write(`fractal: [${done}/${status.pending.length}] applied ${name}\n`);
+    });
+    logger.info("migrations complete", { applied: done });
+    process.stderr.write("fractal: schema is up to date\n");
+  } finally {
+    await database.close();
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      port: { type: "string" },
+      host: { type: "string" },
+      config: { type: "string" },
+      "data-dir": { type: "string" },
+      "no-migrate": { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+      version: { type: "boolean", short: "v" },
+    },
+  });
+  if (values.version) return void process.stdout.write(`${VERSION}\n`);
+  const command = positionals[0];
+  if (values.help || !command) return void process.stdout.write(`${USAGE}\n`);
+  const flags: ConfigFlags = {
+    port: values.port,
+    host: values.host,
+    config: values.config,
+    "data-dir": values["data-dir"],
+    ...(values["no-migrate"] ? { migrate: false } : {}),
+  };
+  if (command === "serve") return serve(flags);
+  if (command === "migrate") return migrate(flags);
+  fail(`unknown command '${command}'\n\n${USAGE}`, 2);
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof ConfigError || error instanceof PortInUseError) fail(error.message, 2);
+  if (error instanceof AppError || (error as Error)?.name === "GraphLoadError") fail((error as Error).message);
+  if ((error as Error)?.name === "TypeError" && /parseArgs|Unknown option/i.test(String(error))) {
+    fail(`${(error as Error).message}\n\n${USAGE}`, 2);
+  }
+  fail(`start-up failed: ${(error as Error)?.stack ?? String(error)}`);
+});

@@ -1,0 +1,116 @@
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { z } from "zod";
+
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no"])
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+
+/** Environment variables the runtime reads. This file is the only reader of `process.env`. */
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(2024),
+  HOST: z.string().min(1).default("localhost"),
+  LANGGRAPH_CONFIG: z.string().min(1).optional(),
+  FRACTAL_DATA_DIR: z.string().min(1).default(".fractal"),
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  POSTGRES_URI: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  REDIS_URI: z.url({ protocol: /^rediss?$/ }).optional(),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  FRACTAL_MIGRATE: bool.default(true),
+  FRACTAL_TEST_ROUTES: bool.default(false),
+  FRACTAL_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(10 * 1024 * 1024),
+  FRACTAL_DB_POOL_SIZE: z.coerce.number().int().positive().max(1000).default(10),
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  /** Path to a langgraph.json, if any (explicit, or ./langgraph.json when present). */
+  langgraphConfig?: string;
+  storage: { kind: "pglite"; dataDir: string } | { kind: "postgres"; url: string; poolSize: number };
+  redisUrl?: string;
+  logLevel: "debug" | "info" | "warn" | "error";
+  migrate: boolean;
+  testRoutes: boolean;
+  maxBodyBytes: number;
+}
+
+/** Command-line flags that override their environment equivalents. */
+export interface ConfigFlags {
+  port?: string;
+  host?: string;
+  config?: string;
+  "data-dir"?: string;
+  migrate?: boolean;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+const FLAG_FOR: Record<string, string> = {
+  PORT: "--port",
+  HOST: "--host",
+  LANGGRAPH_CONFIG: "--config",
+  FRACTAL_DATA_DIR: "--data-dir",
+};
+
+/** Validates the environment (and flags) into a Config; a bad value names its variable. */
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  flags: ConfigFlags = {},
+  cwd = process.cwd(),
+): Config {
+  const merged: Record<string, string | undefined> = {
+    ...env,
+    ...(flags.port !== undefined ? { PORT: flags.port } : {}),
+    ...(flags.host !== undefined ? { HOST: flags.host } : {}),
+    ...(flags.config !== undefined ? { LANGGRAPH_CONFIG: flags.config } : {}),
+    ...(flags["data-dir"] !== undefined ? { FRACTAL_DATA_DIR: flags["data-dir"] } : {}),
+  };
+  // Empty variables count as unset, as shells and compose files often leave them.
+  for (const key of Object.keys(merged)) if (merged[key] === "") delete merged[key];
+  const parsed = envSchema.safeParse(merged);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0]);
+      const flag = FLAG_FOR[name] ? ` (or ${FLAG_FOR[name]})` : "";
+      return `  ${name}${flag}: ${issue.message} (got ${JSON.stringify(merged[name])})`;
+    });
+    throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
+  }
+  const e = parsed.data;
+  const databaseUrl = e.DATABASE_URL ?? e.POSTGRES_URI;
+  const defaultGraphConfig = resolve(cwd, "langgraph.json");
+  const langgraphConfig = e.LANGGRAPH_CONFIG
+    ? resolve(cwd, e.LANGGRAPH_CONFIG)
+    : existsSync(defaultGraphConfig)
+      ? defaultGraphConfig
+      : undefined;
+  if (langgraphConfig && !existsSync(langgraphConfig)) {
+    throw new ConfigError(`invalid configuration:\n  LANGGRAPH_CONFIG (or --config): no file at ${langgraphConfig}`);
+  }
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    langgraphConfig,
+    storage: databaseUrl
+      ? { kind: "postgres", url: databaseUrl, poolSize: e.FRACTAL_DB_POOL_SIZE }
+      : { kind: "pglite", dataDir: resolve(cwd, e.FRACTAL_DATA_DIR) },
+    redisUrl: e.REDIS_URL ?? e.REDIS_URI,
+    logLevel: e.LOG_LEVEL,
+    migrate: flags.migrate ?? e.FRACTAL_MIGRATE,
+    testRoutes: e.FRACTAL_TEST_ROUTES,
+    maxBodyBytes: e.FRACTAL_MAX_BODY_BYTES,
+  };
+}
+
+/** Applies a langgraph.json `env` block before graphs load; variables already set win. */
+export function applyGraphEnv(vars: Record<string, string>): void {
+  for (const [key, value] of Object.entries(vars)) process.env[key] ??= value;
+}

@@ -1,0 +1,73 @@
+import { catalog } from "@fractal/graphs/catalog";
+import { ensureDefaultAssistants } from "@fractal/graphs/default-assistants";
+import { configEnv, loadConfigGraphs, readLangGraphConfig } from "@fractal/graphs/langgraph-config";
+import { createGraphRegistry, type GraphRegistry, type GraphSource } from "@fractal/graphs/registry";
+import { createThreadService, type ThreadService } from "@fractal/graphs/thread-service";
+import { registerSdkLogger } from "@fractal/infra/langgraph-globals";
+import { createLogger, type Logger } from "@fractal/infra/logger";
+import { openDatabase } from "@fractal/infra/storage/database";
+import { createStorage, type Storage } from "@fractal/infra/storage/storage";
+import { applyGraphEnv, type Config } from "./config.ts";
+import { VERSION } from "./version.ts";
+
+/** Everything a request handler may use, built once per process. */
+export interface Deps {
+  config: Config;
+  logger: Logger;
+  storage: Storage;
+  graphs: GraphRegistry;
+  threads: ThreadService;
+  /** Re-creates missing default assistants (after a test truncate). */
+  ensureDefaults(graphIds: string[]): Promise<void>;
+  version: string;
+  close(): Promise<void>;
+}
+
+/** The one composition root: config → adapters. */
+export async function createDeps(config: Config, logger = createLogger({ level: config.logLevel })): Promise<Deps> {
+  registerSdkLogger(logger);
+  const sources: Record<string, GraphSource> = { ...catalog };
+  if (config.langgraphConfig) {
+    const { config: graphConfig, baseDir } = readLangGraphConfig(config.langgraphConfig);
+    applyGraphEnv(configEnv(graphConfig, baseDir));
+    const userGraphs = await loadConfigGraphs(graphConfig, baseDir);
+    for (const id of Object.keys(userGraphs)) {
+      if (id in catalog) logger.warn("user graph replaces catalog graph", { graph_id: id });
+    }
+    Object.assign(sources, userGraphs);
+    logger.info("loaded graphs", { config: config.langgraphConfig, graphs: Object.keys(userGraphs) });
+  }
+  const graphs = createGraphRegistry(sources);
+
+  const started = performance.now();
+  logger.info("opening database", {
+    kind: config.storage.kind,
+    ...(config.storage.kind === "pglite" ? { data_dir: config.storage.dataDir } : {}),
+  });
+  const database = await openDatabase(
+    config.storage.kind === "pglite"
+      ? { kind: "pglite", dataDir: config.storage.dataDir }
+      : { kind: "postgres", url: config.storage.url, poolSize: config.storage.poolSize },
+  );
+  try {
+    const storage = await createStorage(database, {
+      migrate: config.migrate,
+      onMigration: (name) => logger.info("applied migration", { migration: name }),
+    });
+    await ensureDefaultAssistants(storage.assistants, graphs.ids());
+    logger.info("database ready", { kind: database.kind, ms: Math.round(performance.now() - started) });
+    return {
+      config,
+      logger,
+      storage,
+      graphs,
+      threads: createThreadService(storage, graphs),
+      ensureDefaults: (graphIds) => ensureDefaultAssistants(storage.assistants, graphIds),
+      version: VERSION,
+      close: () => database.close(),
+    };
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}

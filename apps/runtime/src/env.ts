@@ -1,0 +1,7 @@
+import type { RequestVariables } from "@fractal/infra/hono/request-context";
+import type { Deps } from "./deps.ts";
+
+/** The Hono Env of this app, declared once. */
+export interface AppEnv {
+  Variables: RequestVariables & { deps: Deps };
+}

@@ -1,0 +1,257 @@
+import { graphSchemas } from "@fractal/graphs/schemas";
+import { AppError } from "@fractal/infra/errors";
+import type { OpenApiRegistry } from "@fractal/infra/hono/openapi";
+import type { Hono } from "hono";
+import { z } from "zod";
+import type { Deps } from "../deps.ts";
+import type { AppEnv } from "../env.ts";
+import {
+  assistantIdParams,
+  assistantResponse,
+  countAssistantsBody,
+  createAssistantBody,
+  deleteAssistantQuery,
+  graphQuery,
+  patchAssistantBody,
+  schemasResponse,
+  searchAssistantsBody,
+  setLatestBody,
+  subgraphsParams,
+  subgraphsQuery,
+  versionsBody,
+} from "../schemas/assistants.ts";
+import { jsonObject } from "../schemas/common.ts";
+import { selectFields } from "../select.ts";
+
+const tags = ["assistants"];
+
+function requireGraph(deps: Deps, graphId: string): void {
+  if (!deps.graphs.has(graphId)) {
+    throw new AppError("not_found", `graph '${graphId}' not found`, { details: { available: deps.graphs.ids() } });
+  }
+}
+
+async function assistantGraph(deps: Deps, assistantId: string) {
+  const assistant = await deps.storage.assistants.get(assistantId);
+  const graph = await deps.graphs.resolve(assistant.graph_id, {
+    checkpointer: deps.storage.checkpoints.saver,
+    config: assistant.config,
+  });
+  return { assistant, graph };
+}
+
+export function registerAssistantRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): void {
+  app.post(
+    "/assistants",
+    api.operation<AppEnv, typeof createAssistantBody>(
+      {
+        method: "post",
+        path: "/assistants",
+        summary: "Create an assistant",
+        tags,
+        body: createAssistantBody,
+        responses: { 200: assistantResponse },
+      },
+      async (c, { body }) => {
+        const deps = c.var.deps;
+        requireGraph(deps, body.graph_id);
+        const { assistant } = await deps.storage.assistants.create({
+          ...body,
+          assistant_id: body.assistant_id ?? crypto.randomUUID(),
+        });
+        return c.json(assistant);
+      },
+    ),
+  );
+
+  app.post(
+    "/assistants/search",
+    api.operation<AppEnv, typeof searchAssistantsBody>(
+      {
+        method: "post",
+        path: "/assistants/search",
+        summary: "Search assistants",
+        tags,
+        body: searchAssistantsBody,
+        bodyOptional: true,
+        responses: { 200: z.array(assistantResponse) },
+      },
+      async (c, { body }) => {
+        const page = await c.var.deps.storage.assistants.search(body);
+        if (page.next !== null) c.header("X-Pagination-Next", String(page.next));
+        return c.json(selectFields(page.items, body.select));
+      },
+    ),
+  );
+
+  app.post(
+    "/assistants/count",
+    api.operation<AppEnv, typeof countAssistantsBody>(
+      {
+        method: "post",
+        path: "/assistants/count",
+        summary: "Count assistants",
+        tags,
+        body: countAssistantsBody,
+        bodyOptional: true,
+        responses: { 200: z.number() },
+      },
+      async (c, { body }) => c.json(await c.var.deps.storage.assistants.count(body)),
+    ),
+  );
+
+  app.get(
+    "/assistants/:assistant_id",
+    api.operation<AppEnv, undefined, undefined, typeof assistantIdParams>(
+      {
+        method: "get",
+        path: "/assistants/:assistant_id",
+        summary: "Get an assistant",
+        tags,
+        params: assistantIdParams,
+        responses: { 200: assistantResponse },
+      },
+      async (c, { params }) => c.json(await c.var.deps.storage.assistants.get(params.assistant_id)),
+    ),
+  );
+
+  app.patch(
+    "/assistants/:assistant_id",
+    api.operation<AppEnv, typeof patchAssistantBody, undefined, typeof assistantIdParams>(
+      {
+        method: "patch",
+        path: "/assistants/:assistant_id",
+        summary: "Update an assistant (writes a new version; metadata is merged)",
+        tags,
+        params: assistantIdParams,
+        body: patchAssistantBody,
+        bodyOptional: true,
+        responses: { 200: assistantResponse },
+      },
+      async (c, { params, body }) => {
+        if (body.graph_id) requireGraph(c.var.deps, body.graph_id);
+        return c.json(await c.var.deps.storage.assistants.update(params.assistant_id, body));
+      },
+    ),
+  );
+
+  app.delete(
+    "/assistants/:assistant_id",
+    api.operation<AppEnv, undefined, typeof deleteAssistantQuery, typeof assistantIdParams>(
+      {
+        method: "delete",
+        path: "/assistants/:assistant_id",
+        summary: "Delete an assistant (and, with delete_threads, its threads)",
+        tags,
+        params: assistantIdParams,
+        query: deleteAssistantQuery,
+        responses: { 204: null },
+      },
+      async (c, { params, query }) => {
+        const { storage } = c.var.deps;
+        await storage.assistants.delete(params.assistant_id);
+        if (query.delete_threads) {
+          for (const threadId of await storage.threads.idsByMetadata({ assistant_id: params.assistant_id })) {
+            await storage.threads.delete(threadId);
+            await storage.checkpoints.deleteThread(threadId);
+          }
+        }
+        return c.body(null, 204);
+      },
+    ),
+  );
+
+  app.post(
+    "/assistants/:assistant_id/versions",
+    api.operation<AppEnv, typeof versionsBody, undefined, typeof assistantIdParams>(
+      {
+        method: "post",
+        path: "/assistants/:assistant_id/versions",
+        summary: "List an assistant's versions, newest first",
+        tags,
+        params: assistantIdParams,
+        body: versionsBody,
+        bodyOptional: true,
+        responses: { 200: z.array(assistantResponse.omit({ updated_at: true })) },
+      },
+      async (c, { params, body }) => c.json(await c.var.deps.storage.assistants.versions(params.assistant_id, body)),
+    ),
+  );
+
+  app.post(
+    "/assistants/:assistant_id/latest",
+    api.operation<AppEnv, typeof setLatestBody, undefined, typeof assistantIdParams>(
+      {
+        method: "post",
+        path: "/assistants/:assistant_id/latest",
+        summary: "Make a version the current one",
+        tags,
+        params: assistantIdParams,
+        body: setLatestBody,
+        responses: { 200: assistantResponse },
+      },
+      async (c, { params, body }) =>
+        c.json(await c.var.deps.storage.assistants.setLatest(params.assistant_id, body.version)),
+    ),
+  );
+
+  app.get(
+    "/assistants/:assistant_id/schemas",
+    api.operation<AppEnv, undefined, undefined, typeof assistantIdParams>(
+      {
+        method: "get",
+        path: "/assistants/:assistant_id/schemas",
+        summary: "JSON schemas of the assistant's graph (input, output, state, config, context)",
+        tags,
+        params: assistantIdParams,
+        responses: { 200: schemasResponse },
+      },
+      async (c, { params }) => {
+        const { assistant, graph } = await assistantGraph(c.var.deps, params.assistant_id);
+        return c.json({ graph_id: assistant.graph_id, ...graphSchemas(graph) });
+      },
+    ),
+  );
+
+  app.get(
+    "/assistants/:assistant_id/graph",
+    api.operation<AppEnv, undefined, typeof graphQuery, typeof assistantIdParams>(
+      {
+        method: "get",
+        path: "/assistants/:assistant_id/graph",
+        summary: "The drawable graph (nodes and edges); `xray` expands subgraphs",
+        tags,
+        params: assistantIdParams,
+        query: graphQuery,
+        responses: { 200: jsonObject },
+      },
+      async (c, { params, query }) => {
+        const { graph } = await assistantGraph(c.var.deps, params.assistant_id);
+        const drawable = await graph.getGraphAsync({ xray: query.xray ?? false });
+        return c.json(drawable.toJSON());
+      },
+    ),
+  );
+
+  const subgraphs = api.operation<AppEnv, undefined, typeof subgraphsQuery, typeof subgraphsParams>(
+    {
+      method: "get",
+      path: "/assistants/:assistant_id/subgraphs/:namespace",
+      summary: "Schemas of the graph's subgraphs by namespace (namespace optional)",
+      tags,
+      params: subgraphsParams,
+      query: subgraphsQuery,
+      responses: { 200: z.record(z.string(), schemasResponse.omit({ graph_id: true })) },
+    },
+    async (c, { params, query }) => {
+      const { graph } = await assistantGraph(c.var.deps, params.assistant_id);
+      const result: Record<string, unknown> = {};
+      for await (const [namespace, subgraph] of graph.getSubgraphsAsync(params.namespace, query.recurse ?? false)) {
+        result[namespace] = graphSchemas(subgraph as never);
+      }
+      return c.json(result);
+    },
+  );
+  app.get("/assistants/:assistant_id/subgraphs", subgraphs);
+  app.get("/assistants/:assistant_id/subgraphs/:namespace", subgraphs);
+}

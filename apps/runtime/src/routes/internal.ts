@@ -1,0 +1,36 @@
+import type { OpenApiRegistry } from "@fractal/infra/hono/openapi";
+import type { Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../env.ts";
+
+const truncateBody = z.object({
+  runs: z.boolean().optional(),
+  threads: z.boolean().optional(),
+  assistants: z.boolean().optional(),
+  checkpointer: z.boolean().optional(),
+  store: z.boolean().optional(),
+});
+
+/** Test-only routes; mounted only when FRACTAL_TEST_ROUTES=true. */
+export function registerInternalRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): void {
+  app.post(
+    "/internal/truncate",
+    api.operation<AppEnv, typeof truncateBody>(
+      {
+        method: "post",
+        path: "/internal/truncate",
+        summary: "Test only: empty the chosen tables (default assistants are re-created)",
+        tags: ["internal"],
+        body: truncateBody,
+        bodyOptional: true,
+        responses: { 200: z.object({ ok: z.boolean() }) },
+      },
+      async (c, { body }) => {
+        const { storage, graphs, ensureDefaults } = c.var.deps;
+        await storage.truncate(body);
+        if (body.assistants) await ensureDefaults(graphs.ids());
+        return c.json({ ok: true });
+      },
+    ),
+  );
+}

@@ -1,0 +1,54 @@
+import type { OpenApiRegistry } from "@fractal/infra/hono/openapi";
+import type { Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../env.ts";
+import { renderDocsPage } from "./docs-page.ts";
+
+const tags = ["system"];
+
+export function registerSystemRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): void {
+  app.get(
+    "/ok",
+    api.operation<AppEnv>(
+      { method: "get", path: "/ok", summary: "Liveness", tags, responses: { 200: z.object({ ok: z.boolean() }) } },
+      (c) => c.json({ ok: true }),
+    ),
+  );
+
+  app.get(
+    "/info",
+    api.operation<AppEnv>(
+      {
+        method: "get",
+        path: "/info",
+        summary: "Server version and feature flags",
+        tags,
+        responses: {
+          200: z.object({
+            version: z.string(),
+            runtime: z.string(),
+            storage: z.string(),
+            flags: z.record(z.string(), z.boolean()),
+          }),
+        },
+      },
+      (c) => {
+        const { version, storage } = c.var.deps;
+        return c.json({
+          version,
+          runtime: "fractal-agents-runtime",
+          storage: storage.database.kind,
+          flags: { assistants: true, crons: false, langsmith: false, store: false },
+        });
+      },
+    ),
+  );
+
+  const document = () => api.document({ title: "fractal-agents-runtime", version: "" });
+  app.get("/openapi.json", (c) => {
+    const doc = document();
+    (doc.info as Record<string, unknown>).version = c.var.deps.version;
+    return c.json(doc);
+  });
+  app.get("/docs", (c) => c.html(renderDocsPage(api.operations())));
+}

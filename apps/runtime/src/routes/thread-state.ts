@@ -1,0 +1,129 @@
+import type { OpenApiRegistry } from "@fractal/infra/hono/openapi";
+import type { Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../env.ts";
+import {
+  historyBody,
+  historyQuery,
+  stateAtCheckpointBody,
+  stateAtParams,
+  stateQuery,
+  threadIdParams,
+  threadStateResponse,
+  updateStateBody,
+  updateStateResponse,
+} from "../schemas/threads.ts";
+
+const tags = ["thread state"];
+
+export function registerThreadStateRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): void {
+  app.get(
+    "/threads/:thread_id/state",
+    api.operation<AppEnv, undefined, typeof stateQuery, typeof threadIdParams>(
+      {
+        method: "get",
+        path: "/threads/:thread_id/state",
+        summary: "The thread's latest state",
+        tags,
+        params: threadIdParams,
+        query: stateQuery,
+        responses: { 200: threadStateResponse },
+      },
+      async (c, { params, query }) =>
+        c.json(await c.var.deps.threads.getState(params.thread_id, { subgraphs: query.subgraphs })),
+    ),
+  );
+
+  app.post(
+    "/threads/:thread_id/state",
+    api.operation<AppEnv, typeof updateStateBody, undefined, typeof threadIdParams>(
+      {
+        method: "post",
+        path: "/threads/:thread_id/state",
+        summary: "Update the thread's state as if `as_node` wrote it (409 while a run is active)",
+        tags,
+        params: threadIdParams,
+        body: updateStateBody,
+        responses: { 200: updateStateResponse },
+      },
+      async (c, { params, body }) => c.json(await c.var.deps.threads.updateState(params.thread_id, body)),
+    ),
+  );
+
+  app.post(
+    "/threads/:thread_id/state/checkpoint",
+    api.operation<AppEnv, typeof stateAtCheckpointBody, undefined, typeof threadIdParams>(
+      {
+        method: "post",
+        path: "/threads/:thread_id/state/checkpoint",
+        summary: "The thread's state at a checkpoint object",
+        tags,
+        params: threadIdParams,
+        body: stateAtCheckpointBody,
+        responses: { 200: threadStateResponse },
+      },
+      async (c, { params, body }) =>
+        c.json(
+          await c.var.deps.threads.getState(params.thread_id, {
+            checkpoint: body.checkpoint,
+            subgraphs: body.subgraphs,
+          }),
+        ),
+    ),
+  );
+
+  app.get(
+    "/threads/:thread_id/state/:checkpoint_id",
+    api.operation<AppEnv, undefined, typeof stateQuery, typeof stateAtParams>(
+      {
+        method: "get",
+        path: "/threads/:thread_id/state/:checkpoint_id",
+        summary: "The thread's state at a checkpoint id",
+        tags,
+        params: stateAtParams,
+        query: stateQuery,
+        responses: { 200: threadStateResponse },
+      },
+      async (c, { params, query }) =>
+        c.json(
+          await c.var.deps.threads.getState(params.thread_id, {
+            checkpoint_id: params.checkpoint_id,
+            subgraphs: query.subgraphs,
+          }),
+        ),
+    ),
+  );
+
+  app.get(
+    "/threads/:thread_id/history",
+    api.operation<AppEnv, undefined, typeof historyQuery, typeof threadIdParams>(
+      {
+        method: "get",
+        path: "/threads/:thread_id/history",
+        summary: "The thread's checkpoints, newest first",
+        tags,
+        params: threadIdParams,
+        query: historyQuery,
+        responses: { 200: z.array(threadStateResponse) },
+      },
+      async (c, { params, query }) => c.json(await c.var.deps.threads.history(params.thread_id, query)),
+    ),
+  );
+
+  app.post(
+    "/threads/:thread_id/history",
+    api.operation<AppEnv, typeof historyBody, undefined, typeof threadIdParams>(
+      {
+        method: "post",
+        path: "/threads/:thread_id/history",
+        summary: "The thread's checkpoints, newest first, filtered by metadata",
+        tags,
+        params: threadIdParams,
+        body: historyBody,
+        bodyOptional: true,
+        responses: { 200: z.array(threadStateResponse) },
+      },
+      async (c, { params, body }) => c.json(await c.var.deps.threads.history(params.thread_id, body)),
+    ),
+  );
+}

@@ -1,0 +1,142 @@
+import type { OpenApiRegistry } from "@fractal/infra/hono/openapi";
+import type { Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../env.ts";
+import {
+  countThreadsBody,
+  createThreadBody,
+  patchThreadBody,
+  searchThreadsBody,
+  threadIdParams,
+  threadResponse,
+} from "../schemas/threads.ts";
+import { selectFields } from "../select.ts";
+
+const tags = ["threads"];
+
+export function registerThreadRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): void {
+  app.post(
+    "/threads",
+    api.operation<AppEnv, typeof createThreadBody>(
+      {
+        method: "post",
+        path: "/threads",
+        summary: "Create a thread (optionally seeded with supersteps of state updates)",
+        tags,
+        body: createThreadBody,
+        bodyOptional: true,
+        responses: { 200: threadResponse },
+      },
+      async (c, { body }) => {
+        const thread = await c.var.deps.threads.create({
+          thread_id: body.thread_id ?? crypto.randomUUID(),
+          metadata: body.metadata,
+          if_exists: body.if_exists,
+          supersteps: body.supersteps,
+        });
+        return c.json(thread);
+      },
+    ),
+  );
+
+  app.post(
+    "/threads/search",
+    api.operation<AppEnv, typeof searchThreadsBody>(
+      {
+        method: "post",
+        path: "/threads/search",
+        summary: "Search threads by metadata, values, status or ids",
+        tags,
+        body: searchThreadsBody,
+        bodyOptional: true,
+        responses: { 200: z.array(threadResponse) },
+      },
+      async (c, { body }) => {
+        const page = await c.var.deps.storage.threads.search(body);
+        if (page.next !== null) c.header("X-Pagination-Next", String(page.next));
+        return c.json(selectFields(page.items, body.select));
+      },
+    ),
+  );
+
+  app.post(
+    "/threads/count",
+    api.operation<AppEnv, typeof countThreadsBody>(
+      {
+        method: "post",
+        path: "/threads/count",
+        summary: "Count threads",
+        tags,
+        body: countThreadsBody,
+        bodyOptional: true,
+        responses: { 200: z.number() },
+      },
+      async (c, { body }) => c.json(await c.var.deps.storage.threads.count(body)),
+    ),
+  );
+
+  app.get(
+    "/threads/:thread_id",
+    api.operation<AppEnv, undefined, undefined, typeof threadIdParams>(
+      {
+        method: "get",
+        path: "/threads/:thread_id",
+        summary: "Get a thread",
+        tags,
+        params: threadIdParams,
+        responses: { 200: threadResponse },
+      },
+      async (c, { params }) => c.json(await c.var.deps.storage.threads.get(params.thread_id)),
+    ),
+  );
+
+  app.patch(
+    "/threads/:thread_id",
+    api.operation<AppEnv, typeof patchThreadBody, undefined, typeof threadIdParams>(
+      {
+        method: "patch",
+        path: "/threads/:thread_id",
+        summary: "Update a thread (metadata is merged into the existing object)",
+        tags,
+        params: threadIdParams,
+        body: patchThreadBody,
+        bodyOptional: true,
+        responses: { 200: threadResponse },
+      },
+      async (c, { params, body }) => c.json(await c.var.deps.storage.threads.patch(params.thread_id, body)),
+    ),
+  );
+
+  app.delete(
+    "/threads/:thread_id",
+    api.operation<AppEnv, undefined, undefined, typeof threadIdParams>(
+      {
+        method: "delete",
+        path: "/threads/:thread_id",
+        summary: "Delete a thread and its checkpoints",
+        tags,
+        params: threadIdParams,
+        responses: { 204: null },
+      },
+      async (c, { params }) => {
+        await c.var.deps.threads.delete(params.thread_id);
+        return c.body(null, 204);
+      },
+    ),
+  );
+
+  app.post(
+    "/threads/:thread_id/copy",
+    api.operation<AppEnv, undefined, undefined, typeof threadIdParams>(
+      {
+        method: "post",
+        path: "/threads/:thread_id/copy",
+        summary: "Copy a thread with its checkpoints under a new id",
+        tags,
+        params: threadIdParams,
+        responses: { 200: threadResponse },
+      },
+      async (c, { params }) => c.json(await c.var.deps.threads.copy(params.thread_id)),
+    ),
+  );
+}

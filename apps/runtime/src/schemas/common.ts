@@ -1,0 +1,22 @@
+import { z } from "zod";
+
+export const jsonObject = z.record(z.string(), z.unknown());
+// Any 8-4-4-4-12 hex id, as Postgres accepts; clients send v4 and v7 ids alike.
+export const uuid = z.guid();
+export const sortOrder = z.enum(["asc", "desc"]);
+export const ifExists = z.enum(["raise", "do_nothing"]);
+export const limit = z.number().int().min(1).max(1000).default(10);
+export const offset = z.number().int().min(0).default(0);
+
+/** Booleans in query strings: `true|false|1|0`. */
+export const queryBool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
+export const queryInt = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+export const checkpointRef = z.object({
+  thread_id: z.string().optional(),
+  checkpoint_ns: z.string().optional(),
+  checkpoint_id: z.string().optional(),
+  checkpoint_map: jsonObject.nullish(),
+});
+
+export const errorResponse = z.object({ error: z.string(), message: z.string(), details: z.unknown().optional() });

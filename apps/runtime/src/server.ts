@@ -1,0 +1,41 @@
+import { createApp } from "./app.ts";
+import type { Config } from "./config.ts";
+import { createDeps, type Deps } from "./deps.ts";
+
+export class PortInUseError extends Error {
+  override name = "PortInUseError";
+}
+
+export interface RunningServer {
+  url: string;
+  deps: Deps;
+  stop(): Promise<void>;
+}
+
+/** Builds the dependencies and serves the app until `stop()`. */
+export async function startServer(config: Config): Promise<RunningServer> {
+  const deps = await createDeps(config);
+  const app = createApp(deps);
+  let server: ReturnType<typeof Bun.serve>;
+  try {
+    server = Bun.serve({ port: config.port, hostname: config.host, fetch: app.fetch, idleTimeout: 0 });
+  } catch (error) {
+    await deps.close();
+    if ((error as NodeJS.ErrnoException).code === "EADDRINUSE" || /EADDRINUSE|in use/i.test(String(error))) {
+      throw new PortInUseError(
+        `port ${config.port} on ${config.host} is already in use; choose another with --port N (or PORT=N)`,
+      );
+    }
+    throw error;
+  }
+  const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${server.port}`;
+  deps.logger.info("server listening", { url, storage: deps.storage.database.kind, graphs: deps.graphs.ids() });
+  return {
+    url,
+    deps,
+    async stop() {
+      await server.stop(true);
+      await deps.close();
+    },
+  };
+}

@@ -1,0 +1,23 @@
+import type { AssistantStore } from "@fractal/infra/storage/assistants";
+import { v5 as uuidv5 } from "uuid";
+
+/** The namespace LangGraph Platform derives default assistant ids from, so ids match across servers. */
+const GRAPH_NAMESPACE = "6ba7b821-9dad-11d1-80b4-00c04fd430c8";
+
+/** The deterministic id of a graph's default assistant (UUID v5 of the graph id). */
+export function defaultAssistantId(graphId: string): string {
+  return uuidv5(graphId, GRAPH_NAMESPACE);
+}
+
+/** Creates the default assistant of every graph that lacks one; existing ones are left alone. */
+export async function ensureDefaultAssistants(store: AssistantStore, graphIds: string[]): Promise<void> {
+  for (const graphId of graphIds) {
+    await store.create({
+      assistant_id: defaultAssistantId(graphId),
+      graph_id: graphId,
+      name: graphId,
+      metadata: { created_by: "system" },
+      if_exists: "do_nothing",
+    });
+  }
+}

@@ -1,0 +1,68 @@
+import { AppError } from "@fractal/infra/errors";
+import type { BaseCheckpointSaver, BaseStore } from "@langchain/langgraph";
+import { type CompiledGraph, Graph } from "@langchain/langgraph";
+
+/** What the runtime injects into every graph. */
+export interface GraphContext {
+  checkpointer: BaseCheckpointSaver;
+  store?: BaseStore;
+  /** The assistant's (later: the run's) config. */
+  config: Record<string, unknown>;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: graphs of any state shape share one registry.
+export type AnyCompiledGraph = CompiledGraph<any, any, any, any, any, any>;
+
+/** A graph as a user may export it: compiled, uncompiled, or a factory of either. */
+export type GraphSource =
+  | AnyCompiledGraph
+  | { compile: (options: { checkpointer?: BaseCheckpointSaver; store?: BaseStore }) => AnyCompiledGraph }
+  | ((ctx: GraphContext) => unknown | Promise<unknown>);
+
+export interface GraphRegistry {
+  ids(): string[];
+  has(graphId: string): boolean;
+  /** Resolves a graph by id, wired to the injected checkpointer and store. */
+  resolve(graphId: string, ctx: GraphContext): Promise<AnyCompiledGraph>;
+}
+
+function isCompiled(value: unknown): value is AnyCompiledGraph {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as AnyCompiledGraph).getState === "function" &&
+    typeof (value as AnyCompiledGraph).updateState === "function"
+  );
+}
+
+function hasCompile(value: unknown): value is { compile: (o: object) => AnyCompiledGraph } {
+  return typeof value === "object" && value !== null && typeof (value as { compile?: unknown }).compile === "function";
+}
+
+/** Turns whatever a graph module exported into a compiled graph on our checkpointer. */
+export async function materialize(graphId: string, source: unknown, ctx: GraphContext): Promise<AnyCompiledGraph> {
+  const value = typeof source === "function" && !(source instanceof Graph) ? await source(ctx) : source;
+  if (isCompiled(value)) {
+    // The runtime owns persistence: a graph compiled without (or with another) saver uses ours.
+    value.checkpointer = ctx.checkpointer;
+    if (ctx.store) value.store = ctx.store;
+    return value;
+  }
+  if (hasCompile(value)) return value.compile({ checkpointer: ctx.checkpointer, store: ctx.store });
+  throw new AppError("internal_error", `graph '${graphId}' is not a LangGraph graph (got ${typeof value})`);
+}
+
+export function createGraphRegistry(sources: Record<string, GraphSource>): GraphRegistry {
+  return {
+    ids: () => Object.keys(sources),
+    has: (graphId) => Object.hasOwn(sources, graphId),
+    async resolve(graphId, ctx) {
+      if (!Object.hasOwn(sources, graphId)) {
+        throw new AppError("not_found", `graph '${graphId}' not found`, {
+          details: { available: Object.keys(sources) },
+        });
+      }
+      return materialize(graphId, sources[graphId], ctx);
+    },
+  };
+}

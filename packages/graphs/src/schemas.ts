@@ -1,0 +1,51 @@
+import {
+  getConfigTypeSchema,
+  getInputTypeSchema,
+  getOutputTypeSchema,
+  getStateTypeSchema,
+} from "@langchain/langgraph/zod/schema";
+import type { AnyCompiledGraph } from "./registry.ts";
+
+type JsonSchema = Record<string, unknown>;
+
+export interface GraphSchemas {
+  input_schema: JsonSchema | null;
+  output_schema: JsonSchema | null;
+  state_schema: JsonSchema | null;
+  config_schema: JsonSchema | null;
+  context_schema: JsonSchema | null;
+}
+
+const INTERNAL_CHANNEL = /^(__|branch:|start:)/;
+
+/**
+ * Graphs built on `Annotation` carry no runtime types: the best that can be known is the channel
+ * names, returned as untyped properties. Zod-state graphs get full schemas.
+ */
+function channelSchema(graph: AnyCompiledGraph, keys?: string | string[]): JsonSchema {
+  const names = (keys === undefined ? Object.keys(graph.channels) : Array.isArray(keys) ? keys : [keys]).filter(
+    (name) => !INTERNAL_CHANNEL.test(name),
+  );
+  return { type: "object", properties: Object.fromEntries(names.map((name) => [name, {}])) };
+}
+
+function safe(read: () => unknown): JsonSchema | null {
+  try {
+    return (read() as JsonSchema | undefined) ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** JSON schemas of a graph's input, output, state, config and context. */
+export function graphSchemas(graph: AnyCompiledGraph): GraphSchemas {
+  // LangGraph keeps one runtime schema for `context` and serves it as the config schema too.
+  const context = safe(() => getConfigTypeSchema(graph));
+  return {
+    input_schema: safe(() => getInputTypeSchema(graph)) ?? channelSchema(graph, graph.inputChannels as string[]),
+    output_schema: safe(() => getOutputTypeSchema(graph)) ?? channelSchema(graph, graph.outputChannels as string[]),
+    state_schema: safe(() => getStateTypeSchema(graph)) ?? channelSchema(graph),
+    config_schema: context ?? { type: "object", properties: {} },
+    context_schema: context,
+  };
+}

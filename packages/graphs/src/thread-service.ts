@@ -1,0 +1,132 @@
+import { AppError, conflict } from "@fractal/infra/errors";
+import type { Storage } from "@fractal/infra/storage/storage";
+import type { Thread } from "@fractal/infra/storage/threads";
+import type { AnyCompiledGraph, GraphRegistry } from "./registry.ts";
+import {
+  type ApiThreadState,
+  type CheckpointSelector,
+  EMPTY_STATE,
+  readHistory,
+  readState,
+  writeState,
+  writeSupersteps,
+} from "./thread-state.ts";
+
+type Obj = Record<string, unknown>;
+
+export interface ThreadService {
+  create(input: {
+    thread_id: string;
+    metadata?: Obj;
+    if_exists?: "raise" | "do_nothing";
+    supersteps?: Array<{ updates: Array<{ values?: unknown; as_node: string }> }>;
+  }): Promise<Thread>;
+  /** Deletes the thread row and every checkpoint of it. */
+  delete(threadId: string): Promise<void>;
+  /** A new thread with the same metadata, values and checkpoints. */
+  copy(threadId: string): Promise<Thread>;
+  getState(threadId: string, options?: CheckpointSelector & { subgraphs?: boolean }): Promise<ApiThreadState>;
+  updateState(
+    threadId: string,
+    update: CheckpointSelector & { values: unknown; as_node?: string },
+  ): Promise<{ checkpoint: ApiThreadState["checkpoint"] }>;
+  history(
+    threadId: string,
+    options: CheckpointSelector & { limit: number; before?: string | CheckpointSelector["checkpoint"]; metadata?: Obj },
+  ): Promise<ApiThreadState[]>;
+}
+
+/** Thread operations that span the thread table, the checkpointer and the thread's graph. */
+export function createThreadService(storage: Storage, graphs: GraphRegistry): ThreadService {
+  const graphOf = async (thread: Thread): Promise<AnyCompiledGraph | undefined> => {
+    const graphId = thread.metadata.graph_id;
+    if (typeof graphId !== "string") return undefined;
+    if (!graphs.has(graphId)) throw new AppError("conflict", `thread's graph '${graphId}' is not served here`);
+    return graphs.resolve(graphId, { checkpointer: storage.checkpoints.saver, config: {} });
+  };
+
+  const requireGraph = async (thread: Thread): Promise<AnyCompiledGraph> => {
+    const graph = await graphOf(thread);
+    if (!graph) {
+      throw conflict(
+        `thread '${thread.thread_id}' has no graph yet: create it with metadata.graph_id or run an assistant on it first`,
+      );
+    }
+    return graph;
+  };
+
+  /** Keeps the thread row's values/status/interrupts in step with its latest checkpoint. */
+  const recordLatest = async (thread: Thread, graph: AnyCompiledGraph) => {
+    const state = await readState(graph, thread.thread_id);
+    const interrupts: Obj = {};
+    for (const task of state.tasks) if (task.interrupts.length > 0) interrupts[task.id] = task.interrupts;
+    return storage.threads.recordState(thread.thread_id, {
+      values: state.values,
+      status: Object.keys(interrupts).length > 0 ? "interrupted" : "idle",
+      interrupts,
+    });
+  };
+
+  return {
+    async create(input) {
+      if (input.supersteps?.length && typeof input.metadata?.graph_id !== "string") {
+        throw new AppError("validation_failed", "body.metadata.graph_id is required when supersteps are given");
+      }
+      if (typeof input.metadata?.graph_id === "string" && !graphs.has(input.metadata.graph_id)) {
+        throw new AppError("not_found", `graph '${input.metadata.graph_id}' not found`);
+      }
+      const { thread, created } = await storage.threads.create(input);
+      if (!created || !input.supersteps?.length) return thread;
+      try {
+        const graph = await requireGraph(thread);
+        await writeSupersteps(graph, thread.thread_id, input.supersteps);
+        return await recordLatest(thread, graph);
+      } catch (error) {
+        // A thread whose initial supersteps failed is not left half-made.
+        await storage.checkpoints.deleteThread(thread.thread_id);
+        await storage.threads.delete(thread.thread_id);
+        throw error;
+      }
+    },
+
+    async delete(threadId) {
+      await storage.threads.delete(threadId);
+      await storage.checkpoints.deleteThread(threadId);
+    },
+
+    async copy(threadId) {
+      const newId = crypto.randomUUID();
+      const copy = await storage.threads.copyRow(threadId, newId);
+      try {
+        await storage.checkpoints.copyThread(threadId, newId);
+      } catch (error) {
+        await storage.threads.delete(newId);
+        throw error;
+      }
+      return copy;
+    },
+
+    async getState(threadId, options) {
+      const thread = await storage.threads.get(threadId);
+      const graph = await graphOf(thread);
+      if (!graph) return EMPTY_STATE;
+      return readState(graph, threadId, options);
+    },
+
+    async updateState(threadId, update) {
+      const thread = await storage.threads.get(threadId);
+      if (thread.status === "busy") throw conflict(`thread '${threadId}' has a run in progress`);
+      const graph = await requireGraph(thread);
+      const result = await writeState(graph, threadId, update);
+      await recordLatest(thread, graph);
+      return result;
+    },
+
+    async history(threadId, options) {
+      const thread = await storage.threads.get(threadId);
+      const graph = await graphOf(thread);
+      if (!graph) return [];
+      return readHistory(graph, threadId, options);
+    },
+  };
+}

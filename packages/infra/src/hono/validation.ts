@@ -1,0 +1,43 @@
+import type { Context, Env } from "hono";
+import type { z } from "zod";
+import { AppError, badRequest } from "../errors.ts";
+
+/**
+ * Reads a request body as JSON whatever its content type (some clients send JSON as
+ * text/plain). An empty body reads as undefined.
+ */
+export async function readJsonBody(c: Context): Promise<unknown> {
+  const text = await c.req.text();
+  if (text.trim() === "") return undefined;
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw badRequest(`malformed JSON body: ${(error as Error).message}`);
+  }
+}
+
+/** Validates a value against a schema; failures are 422 naming the first field at fault. */
+export function parseInput<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  where: "body" | "query" | "path",
+): z.output<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((issue) => ({
+    field: [where, ...issue.path.map(String)].join("."),
+    message: issue.message,
+  }));
+  const first = issues[0];
+  throw new AppError("validation_failed", first ? `${first.field}: ${first.message}` : `invalid ${where}`, {
+    details: issues,
+  });
+}
+
+/** Query strings as a flat object; repeated keys become arrays. */
+export function readQuery(c: Context): Record<string, string | string[]> {
+  const all = c.req.queries();
+  return Object.fromEntries(Object.entries(all).map(([k, v]) => [k, v.length === 1 ? (v[0] as string) : v]));
+}
+
+export type { Env };
