@@ -1,0 +1,128 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { createTestDatabase, requireTestPostgresUrl } from "@fractal/infra/storage/testing/postgres";
+import { Client } from "@langchain/langgraph-sdk";
+import type { Subprocess } from "bun";
+
+const CLI = resolve(import.meta.dir, "../src/cli.ts");
+
+export type Mode = "embedded" | "postgres";
+
+/** Both storage modes: every API suite runs against each. Postgres needs a URL (test:all provides one). */
+export const MODES: Mode[] = ["embedded", "postgres"];
+
+export interface ServerProcess {
+  url: string;
+  proc: Subprocess;
+  output(): string;
+}
+
+/** Starts `fractal serve` on a free port and waits for its "serving on" line. */
+export async function spawnServer(options: {
+  env?: Record<string, string>;
+  args?: string[];
+  cwd?: string;
+  timeoutMs?: number;
+}): Promise<ServerProcess> {
+  const proc = Bun.spawn(["bun", CLI, "serve", "--port", "0", "--host", "127.0.0.1", ...(options.args ?? [])], {
+    cwd: options.cwd,
+    env: { ...process.env, LOG_LEVEL: "warn", FRACTAL_TEST_ROUTES: "true", ...options.env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  let out = "";
+  const collect = async (stream: ReadableStream<Uint8Array>) => {
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) out += decoder.decode(chunk);
+  };
+  void collect(proc.stdout as ReadableStream<Uint8Array>);
+  void collect(proc.stderr as ReadableStream<Uint8Array>);
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  while (Date.now() < deadline) {
+    const match = out.match(/serving on (http:\/\/\S+)/);
+    if (match?.[1]) return { url: match[1], proc, output: () => out };
+    if (proc.exitCode !== null) throw new Error(`server exited with ${proc.exitCode}:\n${out}`);
+    await Bun.sleep(50);
+  }
+  proc.kill("SIGKILL");
+  throw new Error(`server did not start in time:\n${out}`);
+}
+
+/** Runs the CLI to completion and returns its exit code and output. */
+export async function runCli(args: string[], env: Record<string, string> = {}, cwd?: string) {
+  const proc = Bun.spawn(["bun", CLI, ...args], {
+    cwd,
+    env: { ...process.env, LOG_LEVEL: "warn", ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
+  return { code, stdout, stderr };
+}
+
+export interface TestServer {
+  mode: Mode;
+  url: string;
+  client: Client;
+  /** Storage env of this server (data dir or database URL), for restarts. */
+  env: Record<string, string>;
+  truncate(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A server in the given mode with storage of its own (temp data dir, or a fresh Postgres database). */
+export async function startTestServer(mode: Mode, extraEnv: Record<string, string> = {}): Promise<TestServer> {
+  let env: Record<string, string>;
+  let cleanup: () => Promise<void>;
+  if (mode === "embedded") {
+    const dir = mkdtempSync(join(tmpdir(), "fractal-test-"));
+    env = { FRACTAL_DATA_DIR: dir, DATABASE_URL: "", POSTGRES_URI: "" };
+    cleanup = async () => rmSync(dir, { recursive: true, force: true });
+  } else {
+    const db = await createTestDatabase(requireTestPostgresUrl());
+    env = { DATABASE_URL: db.url };
+    cleanup = db.drop;
+  }
+  const server = await spawnServer({ env: { ...env, ...extraEnv } });
+  const client = new Client({ apiUrl: server.url });
+  return {
+    mode,
+    url: server.url,
+    client,
+    env,
+    truncate: async () => {
+      const res = await fetch(`${server.url}/internal/truncate`, {
+        method: "POST",
+        body: JSON.stringify({ threads: true, assistants: true, checkpointer: true }),
+      });
+      if (!res.ok) throw new Error(`truncate failed: ${res.status} ${await res.text()}`);
+    },
+    stop: async () => {
+      server.proc.kill("SIGTERM");
+      await server.proc.exited;
+      await cleanup();
+    },
+  };
+}
+
+/** Sends a raw request (for cases the SDK cannot express) and returns status and JSON body. */
+export async function rawRequest(
+  url: string,
+  method: string,
+  path: string,
+  body?: string,
+  headers: Record<string, string> = { "content-type": "application/json" },
+): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(`${url}${path}`, { method, body, headers });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {}
+  return { status: res.status, body: parsed };
+}
