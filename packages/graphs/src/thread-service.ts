@@ -8,6 +8,7 @@ import {
   EMPTY_STATE,
   readHistory,
   readState,
+  type UpdateStateResult,
   writeState,
   writeSupersteps,
 } from "./thread-state.ts";
@@ -29,7 +30,7 @@ export interface ThreadService {
   updateState(
     threadId: string,
     update: CheckpointSelector & { values: unknown; as_node?: string },
-  ): Promise<{ checkpoint: ApiThreadState["checkpoint"] }>;
+  ): Promise<UpdateStateResult>;
   history(
     threadId: string,
     options: CheckpointSelector & { limit: number; before?: string | CheckpointSelector["checkpoint"]; metadata?: Obj },

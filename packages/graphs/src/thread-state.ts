@@ -118,7 +118,8 @@ export async function readState(
 ): Promise<ApiThreadState> {
   const config = threadConfig(threadId, options);
   const snapshot = await graph.getState(config, { subgraphs: options.subgraphs ?? false });
-  if (!snapshot.config?.configurable?.checkpoint_id) {
+  // With no stored checkpoint LangGraph echoes the requested config back; only createdAt tells.
+  if (!snapshot.createdAt) {
     if (config.configurable?.checkpoint_id) {
       throw new AppError("not_found", `checkpoint '${config.configurable.checkpoint_id}' not found`);
     }
@@ -127,12 +128,21 @@ export async function readState(
   return serializeSnapshot(snapshot);
 }
 
+/**
+ * The new checkpoint after a state update. The Python SDK reads `checkpoint`, the JS SDK types the
+ * body as a config (`configurable`); both carry the same ids.
+ */
+export interface UpdateStateResult {
+  checkpoint: CheckpointRef | null;
+  configurable: CheckpointRef | Record<string, never>;
+}
+
 /** Applies an update as if `asNode` wrote it; returns the new checkpoint. */
 export async function writeState(
   graph: AnyCompiledGraph,
   threadId: string,
   update: CheckpointSelector & { values: unknown; as_node?: string },
-): Promise<{ checkpoint: CheckpointRef | null }> {
+): Promise<UpdateStateResult> {
   if (update.as_node !== undefined && !(update.as_node in graph.nodes)) {
     throw new AppError("validation_failed", `as_node '${update.as_node}' is not a node of this graph`, {
       details: { as_node: update.as_node, nodes: Object.keys(graph.nodes).filter((n) => !n.startsWith("__")) },
@@ -140,7 +150,8 @@ export async function writeState(
   }
   try {
     const next = await graph.updateState(threadConfig(threadId, update), update.values, update.as_node);
-    return { checkpoint: toCheckpointRef(next) };
+    const checkpoint = toCheckpointRef(next);
+    return { checkpoint, configurable: checkpoint ?? {} };
   } catch (error) {
     throw asClientError(error);
   }

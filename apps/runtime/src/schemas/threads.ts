@@ -116,4 +116,7 @@ export const threadStateResponse = z.object({
   interrupts: z.array(jsonObject),
 });
 
-export const updateStateResponse = z.object({ checkpoint: checkpointResponse.nullable() });
+export const updateStateResponse = z.object({
+  checkpoint: checkpointResponse.nullable(),
+  configurable: checkpointResponse.partial(),
+});

@@ -4,8 +4,30 @@ import type pg from "pg";
 
 const CHECKPOINT_TABLES = ["checkpoints", "checkpoint_blobs", "checkpoint_writes"] as const;
 
+/**
+ * PostgresSaver with channel versions unique per write. The stock saver counts versions 1, 2, 3…
+ * and stores blobs under (thread, ns, channel, version) with ON CONFLICT DO NOTHING, so two
+ * branches forked from one checkpoint reach the same version and the second branch's values are
+ * silently dropped (langgraphjs issue 1812). A zero-padded counter keeps versions ordered as
+ * strings; a random suffix keeps sibling branches apart.
+ */
+export class ForkSafePostgresSaver extends PostgresSaver {
+  // @ts-expect-error PostgresSaver is typed for numeric versions; LangGraph accepts string ones.
+  override getNextVersion(current: string | number | undefined): string {
+    const counter =
+      current === undefined
+        ? 0
+        : typeof current === "number"
+          ? current
+          : Number.parseInt(current.split(".")[0] ?? "0", 10);
+    const suffix = crypto.getRandomValues(new Uint32Array(2)).join("").padStart(20, "0").slice(0, 20);
+    return `${String(counter + 1).padStart(32, "0")}.${suffix}`;
+  }
+}
+
 /** The LangGraph checkpointer on the shared pool, plus the whole-thread operations the API needs. */
 export interface Checkpoints {
+  /** A ForkSafePostgresSaver, typed as the stock saver that LangGraph's compile() accepts. */
   readonly saver: PostgresSaver;
   setup(): Promise<void>;
   /** Copies every checkpoint, blob and pending write of one thread to another. */
@@ -17,7 +39,7 @@ export interface Checkpoints {
 }
 
 export function createCheckpoints(pool: pg.Pool, db: Kysely<unknown>): Checkpoints {
-  const saver = new PostgresSaver(pool);
+  const saver = new ForkSafePostgresSaver(pool) as unknown as PostgresSaver;
   return {
     saver,
     setup: () => saver.setup(),

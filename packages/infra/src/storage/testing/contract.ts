@@ -128,6 +128,19 @@ export function describeStorageContract(name: string, open: () => Promise<Databa
       expect(values.values).toEqual({ topic: "cats", items: [1, 2] });
     });
 
+    test("channel versions are ordered and unique, so forked branches never share a blob", () => {
+      const saver = storage.checkpoints.saver as unknown as { getNextVersion(v?: string): string };
+      const first = saver.getNextVersion(undefined);
+      const second = saver.getNextVersion(first);
+      const sibling = saver.getNextVersion(first);
+      expect(second > first).toBe(true);
+      expect(sibling > first).toBe(true);
+      expect(sibling).not.toBe(second);
+      expect(saver.getNextVersion("00000000000000000000000000000009.1") > "00000000000000000000000000000009.9").toBe(
+        true,
+      );
+    });
+
     test("checkpoints copy to a new thread and delete without orphans", async () => {
       const saver = storage.checkpoints.saver;
       const from = crypto.randomUUID();
