@@ -1,0 +1,391 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { MODES, rawRequest, startTestServer, type TestServer } from "./harness.ts";
+
+interface Case {
+  name: string;
+  method: string;
+  path: string;
+  body?: string;
+  contentType?: string;
+  status: number;
+  /** For 422s: the field the message must name. */
+  field?: string;
+}
+
+const MAX_BODY = 64 * 1024;
+
+function cases(ids: { assistant: string; thread: string; bare: string; missing: string }): Case[] {
+  const a = `/assistants/${ids.assistant}`;
+  const t = `/threads/${ids.thread}`;
+  const big = JSON.stringify({ graph_id: "agent", metadata: { blob: "x".repeat(MAX_BODY) } });
+  return [
+    // Malformed JSON → 400
+    { name: "create assistant, broken JSON", method: "POST", path: "/assistants", body: "{bad", status: 400 },
+    { name: "search assistants, truncated JSON", method: "POST", path: "/assistants/search", body: "{", status: 400 },
+    { name: "count assistants, broken array", method: "POST", path: "/assistants/count", body: "[1,", status: 400 },
+    { name: "patch assistant, not JSON", method: "PATCH", path: a, body: "nope", status: 400 },
+    { name: "versions, missing value", method: "POST", path: `${a}/versions`, body: '{"a":}', status: 400 },
+    { name: "latest, double brace", method: "POST", path: `${a}/latest`, body: "{{", status: 400 },
+    { name: "create thread, truncated", method: "POST", path: "/threads", body: '{"metadata":', status: 400 },
+    { name: "search threads, bare word", method: "POST", path: "/threads/search", body: "x", status: 400 },
+    { name: "count threads, stray brace", method: "POST", path: "/threads/count", body: "}", status: 400 },
+    { name: "patch thread, truncated", method: "PATCH", path: t, body: "{", status: 400 },
+    { name: "update state, truncated", method: "POST", path: `${t}/state`, body: "{", status: 400 },
+    { name: "history, truncated", method: "POST", path: `${t}/history`, body: "{", status: 400 },
+    { name: "state at checkpoint, truncated", method: "POST", path: `${t}/state/checkpoint`, body: "{", status: 400 },
+    {
+      name: "text/plain broken JSON",
+      method: "POST",
+      path: "/threads",
+      body: "{oops",
+      contentType: "text/plain",
+      status: 400,
+    },
+    // Schema violations → 422 naming the field
+    {
+      name: "assistant without graph_id",
+      method: "POST",
+      path: "/assistants",
+      body: "{}",
+      status: 422,
+      field: "body.graph_id",
+    },
+    {
+      name: "assistant graph_id number",
+      method: "POST",
+      path: "/assistants",
+      body: '{"graph_id":1}',
+      status: 422,
+      field: "body.graph_id",
+    },
+    {
+      name: "assistant id not a uuid",
+      method: "POST",
+      path: "/assistants",
+      body: '{"graph_id":"agent","assistant_id":"abc"}',
+      status: 422,
+      field: "body.assistant_id",
+    },
+    {
+      name: "assistant bad if_exists",
+      method: "POST",
+      path: "/assistants",
+      body: '{"graph_id":"agent","if_exists":"explode"}',
+      status: 422,
+      field: "body.if_exists",
+    },
+    {
+      name: "assistant metadata string",
+      method: "POST",
+      path: "/assistants",
+      body: '{"graph_id":"agent","metadata":"s"}',
+      status: 422,
+      field: "body.metadata",
+    },
+    {
+      name: "assistant config array",
+      method: "POST",
+      path: "/assistants",
+      body: '{"graph_id":"agent","config":[]}',
+      status: 422,
+      field: "body.config",
+    },
+    { name: "assistant body is an array", method: "POST", path: "/assistants", body: "[]", status: 422, field: "body" },
+    {
+      name: "search limit 0",
+      method: "POST",
+      path: "/assistants/search",
+      body: '{"limit":0}',
+      status: 422,
+      field: "body.limit",
+    },
+    {
+      name: "search limit string",
+      method: "POST",
+      path: "/assistants/search",
+      body: '{"limit":"ten"}',
+      status: 422,
+      field: "body.limit",
+    },
+    {
+      name: "search negative offset",
+      method: "POST",
+      path: "/assistants/search",
+      body: '{"offset":-1}',
+      status: 422,
+      field: "body.offset",
+    },
+    {
+      name: "search unknown sort_by",
+      method: "POST",
+      path: "/assistants/search",
+      body: '{"sort_by":"color"}',
+      status: 422,
+      field: "body.sort_by",
+    },
+    {
+      name: "search bad sort_order",
+      method: "POST",
+      path: "/assistants/search",
+      body: '{"sort_order":"up"}',
+      status: 422,
+      field: "body.sort_order",
+    },
+    {
+      name: "count metadata array",
+      method: "POST",
+      path: "/assistants/count",
+      body: '{"metadata":[1]}',
+      status: 422,
+      field: "body.metadata",
+    },
+    { name: "patch empty name", method: "PATCH", path: a, body: '{"name":""}', status: 422, field: "body.name" },
+    {
+      name: "latest version string",
+      method: "POST",
+      path: `${a}/latest`,
+      body: '{"version":"1"}',
+      status: 422,
+      field: "body.version",
+    },
+    {
+      name: "latest without version",
+      method: "POST",
+      path: `${a}/latest`,
+      body: "{}",
+      status: 422,
+      field: "body.version",
+    },
+    {
+      name: "versions limit too big",
+      method: "POST",
+      path: `${a}/versions`,
+      body: '{"limit":100000}',
+      status: 422,
+      field: "body.limit",
+    },
+    {
+      name: "assistant path not a uuid",
+      method: "GET",
+      path: "/assistants/not-a-uuid",
+      status: 422,
+      field: "path.assistant_id",
+    },
+    { name: "graph xray garbage", method: "GET", path: `${a}/graph?xray=maybe`, status: 422, field: "query.xray" },
+    {
+      name: "delete_threads garbage",
+      method: "DELETE",
+      path: `${a}?delete_threads=perhaps`,
+      status: 422,
+      field: "query.delete_threads",
+    },
+    {
+      name: "thread id not a uuid",
+      method: "POST",
+      path: "/threads",
+      body: '{"thread_id":"123"}',
+      status: 422,
+      field: "body.thread_id",
+    },
+    {
+      name: "thread metadata number",
+      method: "POST",
+      path: "/threads",
+      body: '{"metadata":5}',
+      status: 422,
+      field: "body.metadata",
+    },
+    {
+      name: "thread bad if_exists",
+      method: "POST",
+      path: "/threads",
+      body: '{"if_exists":"overwrite"}',
+      status: 422,
+      field: "body.if_exists",
+    },
+    {
+      name: "thread empty superstep",
+      method: "POST",
+      path: "/threads",
+      body: '{"supersteps":[{"updates":[]}]}',
+      status: 422,
+      field: "body.supersteps.0.updates",
+    },
+    {
+      name: "thread search bad status",
+      method: "POST",
+      path: "/threads/search",
+      body: '{"status":"sleeping"}',
+      status: 422,
+      field: "body.status",
+    },
+    {
+      name: "thread search bad ids",
+      method: "POST",
+      path: "/threads/search",
+      body: '{"ids":["x"]}',
+      status: 422,
+      field: "body.ids.0",
+    },
+    {
+      name: "thread count values string",
+      method: "POST",
+      path: "/threads/count",
+      body: '{"values":"v"}',
+      status: 422,
+      field: "body.values",
+    },
+    {
+      name: "patch thread metadata array",
+      method: "PATCH",
+      path: t,
+      body: '{"metadata":[]}',
+      status: 422,
+      field: "body.metadata",
+    },
+    {
+      name: "state empty as_node",
+      method: "POST",
+      path: `${t}/state`,
+      body: '{"values":{},"as_node":""}',
+      status: 422,
+      field: "body.as_node",
+    },
+    {
+      name: "state unknown as_node",
+      method: "POST",
+      path: `${t}/state`,
+      body: '{"values":{},"as_node":"ghost"}',
+      status: 422,
+    },
+    { name: "history limit 0 (GET)", method: "GET", path: `${t}/history?limit=0`, status: 422, field: "query.limit" },
+    {
+      name: "history limit text (GET)",
+      method: "GET",
+      path: `${t}/history?limit=abc`,
+      status: 422,
+      field: "query.limit",
+    },
+    {
+      name: "history negative limit (POST)",
+      method: "POST",
+      path: `${t}/history`,
+      body: '{"limit":-5}',
+      status: 422,
+      field: "body.limit",
+    },
+    {
+      name: "state subgraphs garbage",
+      method: "GET",
+      path: `${t}/state?subgraphs=yes-please`,
+      status: 422,
+      field: "query.subgraphs",
+    },
+    // Unknown ids → 404
+    { name: "get unknown assistant", method: "GET", path: `/assistants/${ids.missing}`, status: 404 },
+    { name: "patch unknown assistant", method: "PATCH", path: `/assistants/${ids.missing}`, body: "{}", status: 404 },
+    { name: "delete unknown assistant", method: "DELETE", path: `/assistants/${ids.missing}`, status: 404 },
+    { name: "schemas of unknown assistant", method: "GET", path: `/assistants/${ids.missing}/schemas`, status: 404 },
+    { name: "get unknown thread", method: "GET", path: `/threads/${ids.missing}`, status: 404 },
+    { name: "delete unknown thread", method: "DELETE", path: `/threads/${ids.missing}`, status: 404 },
+    { name: "copy unknown thread", method: "POST", path: `/threads/${ids.missing}/copy`, status: 404 },
+    { name: "state of unknown thread", method: "GET", path: `/threads/${ids.missing}/state`, status: 404 },
+    {
+      name: "update state of unknown thread",
+      method: "POST",
+      path: `/threads/${ids.missing}/state`,
+      body: '{"values":{}}',
+      status: 404,
+    },
+    {
+      name: "assistant for unknown graph",
+      method: "POST",
+      path: "/assistants",
+      body: '{"graph_id":"no-such"}',
+      status: 404,
+    },
+    { name: "unknown route", method: "GET", path: "/definitely/not/here", status: 404 },
+    // Conflicts → 409
+    {
+      name: "duplicate assistant id",
+      method: "POST",
+      path: "/assistants",
+      body: JSON.stringify({ graph_id: "agent", assistant_id: ids.assistant }),
+      status: 409,
+    },
+    {
+      name: "duplicate thread id",
+      method: "POST",
+      path: "/threads",
+      body: JSON.stringify({ thread_id: ids.thread }),
+      status: 409,
+    },
+    {
+      name: "state update on a thread without graph",
+      method: "POST",
+      path: `/threads/${ids.bare}/state`,
+      body: '{"values":{}}',
+      status: 409,
+    },
+    // Oversized → 413
+    { name: "oversized assistant body", method: "POST", path: "/assistants", body: big, status: 413 },
+    { name: "oversized thread search body", method: "POST", path: "/threads/search", body: big, status: 413 },
+  ];
+}
+
+for (const mode of MODES) {
+  describe(`bad input is refused without touching data (${mode})`, () => {
+    let server: TestServer;
+    const ids = { assistant: "", thread: "", bare: "", missing: crypto.randomUUID() };
+
+    const snapshot = async () => ({
+      assistants: await server.client.assistants.search({ limit: 1000, sortBy: "assistant_id" }),
+      versions: await server.client.assistants.getVersions(ids.assistant, { limit: 100 }),
+      threads: await server.client.threads.search({ limit: 1000, sortBy: "thread_id" }),
+      state: await server.client.threads.getState(ids.thread),
+      history: await server.client.threads.getHistory(ids.thread, { limit: 100 }),
+    });
+
+    beforeAll(async () => {
+      server = await startTestServer(mode, { FRACTAL_MAX_BODY_BYTES: String(MAX_BODY) });
+      ids.assistant = (await server.client.assistants.create({ graphId: "agent", metadata: { keep: 1 } })).assistant_id;
+      const thread = await server.client.threads.create({ graphId: "agent" });
+      ids.thread = thread.thread_id;
+      await server.client.threads.updateState(ids.thread, {
+        values: { messages: [{ type: "human", content: "precious" }] },
+        asNode: "agent",
+      });
+      ids.bare = (await server.client.threads.create()).thread_id;
+    }, 90_000);
+    afterAll(async () => server?.stop());
+
+    test("at least 40 malformed requests each get the right status and a JSON error body", async () => {
+      const before = await snapshot();
+      const table = cases(ids);
+      expect(table.length).toBeGreaterThanOrEqual(40);
+      const mismatches: string[] = [];
+      for (const c of table) {
+        const res = await rawRequest(server.url, c.method, c.path, c.body, {
+          "content-type": c.contentType ?? "application/json",
+        });
+        const body = res.body as { error?: unknown; message?: unknown } | undefined;
+        if (res.status !== c.status) mismatches.push(`${c.name}: status ${res.status}, want ${c.status}`);
+        if (typeof body?.error !== "string" || typeof body?.message !== "string") {
+          mismatches.push(`${c.name}: body is not {error, message}: ${JSON.stringify(res.body)}`);
+        }
+        if (c.field && !String(body?.message).startsWith(c.field)) {
+          mismatches.push(`${c.name}: message ${JSON.stringify(body?.message)} does not name ${c.field}`);
+        }
+      }
+      expect(mismatches).toEqual([]);
+      expect(await snapshot()).toEqual(before);
+    }, 60_000);
+
+    test("JSON sent as text/plain is accepted", async () => {
+      const res = await rawRequest(server.url, "POST", "/threads/count", '{"metadata":{"nobody":true}}', {
+        "content-type": "text/plain;charset=UTF-8",
+      });
+      expect(res).toEqual({ status: 200, body: 0 });
+    });
+  });
+}
