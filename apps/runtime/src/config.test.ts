@@ -1,0 +1,54 @@
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ConfigError, loadConfig } from "./config.ts";
+
+const cwd = mkdtempSync(join(tmpdir(), "fractal-config-"));
+
+describe("loadConfig", () => {
+  test("defaults: port 2024, embedded storage under ./.fractal, migrations on, test routes off", () => {
+    const config = loadConfig({}, {}, cwd);
+    expect(config).toMatchObject({
+      port: 2024,
+      host: "localhost",
+      storage: { kind: "pglite", dataDir: join(cwd, ".fractal") },
+      migrate: true,
+      testRoutes: false,
+      logLevel: "info",
+    });
+    expect(config.langgraphConfig).toBeUndefined();
+  });
+
+  test("flags win over env; aliases POSTGRES_URI and REDIS_URI work; empty values are unset", () => {
+    const config = loadConfig(
+      { PORT: "3000", POSTGRES_URI: "postgres://u@h/db", REDIS_URI: "redis://h:6379", HOST: "" },
+      { port: "4000", migrate: false },
+      cwd,
+    );
+    expect(config.port).toBe(4000);
+    expect(config.host).toBe("localhost");
+    expect(config.storage).toEqual({ kind: "postgres", url: "postgres://u@h/db", poolSize: 10 });
+    expect(config.redisUrl).toBe("redis://h:6379");
+    expect(config.migrate).toBe(false);
+  });
+
+  test("DATABASE_URL wins over its alias", () => {
+    const config = loadConfig({ DATABASE_URL: "postgresql://a/one", POSTGRES_URI: "postgres://b/two" }, {}, cwd);
+    expect(config.storage).toMatchObject({ url: "postgresql://a/one" });
+  });
+
+  test("a bad value names the variable and its flag", () => {
+    expect(() => loadConfig({ PORT: "abc" }, {}, cwd)).toThrow(ConfigError);
+    expect(() => loadConfig({ PORT: "abc" }, {}, cwd)).toThrow(/PORT \(or --port\)/);
+    expect(() => loadConfig({}, { "data-dir": "", port: "-1" }, cwd)).toThrow(/PORT/);
+    expect(() => loadConfig({ FRACTAL_TEST_ROUTES: "maybe" }, {}, cwd)).toThrow(/FRACTAL_TEST_ROUTES/);
+  });
+
+  test("./langgraph.json is picked up when present; an explicit missing path is an error", () => {
+    const dir = mkdtempSync(join(tmpdir(), "fractal-config-lg-"));
+    writeFileSync(join(dir, "langgraph.json"), "{}");
+    expect(loadConfig({}, {}, dir).langgraphConfig).toBe(join(dir, "langgraph.json"));
+    expect(() => loadConfig({ LANGGRAPH_CONFIG: "missing.json" }, {}, dir)).toThrow(/no file at/);
+  });
+});
