@@ -1,17 +1,17 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { expectStatus } from "./expect-status.ts";
-import { MODES, startTestServer, type TestServer } from "./harness.ts";
+import { MODES, type TestServer, useTestServer } from "./harness.ts";
 
 // The Platform derives default assistant ids as UUID v5 of the graph id; clients hard-code them.
 const AGENT_DEFAULT_ID = "fe096781-5601-53d2-b2f6-0d3403f7e9ca";
 
 for (const mode of MODES) {
   describe(`assistants API (${mode})`, () => {
+    const current = useTestServer(mode);
     let server: TestServer;
-    beforeAll(async () => {
-      server = await startTestServer(mode);
-    }, 90_000);
-    afterAll(async () => server?.stop());
+    beforeAll(() => {
+      server = current();
+    });
     beforeEach(async () => server.truncate());
 
     test("each graph has a default assistant with a deterministic id and created_by=system", async () => {

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -125,4 +126,20 @@ export async function rawRequest(
     parsed = text ? JSON.parse(text) : undefined;
   } catch {}
   return { status: res.status, body: parsed };
+}
+
+/**
+ * Registers hooks that start a server for the enclosing describe block and stop it afterwards;
+ * returns a getter, valid inside tests.
+ */
+export function useTestServer(mode: Mode, extraEnv: Record<string, string> = {}): () => TestServer {
+  let server: TestServer | undefined;
+  beforeAll(async () => {
+    server = await startTestServer(mode, extraEnv);
+  }, 90_000);
+  afterAll(async () => server?.stop());
+  return () => {
+    if (!server) throw new Error("test server not started");
+    return server;
+  };
 }

@@ -1,13 +1,13 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { MODES, startTestServer, type TestServer } from "./harness.ts";
+import { beforeAll, describe, expect, test } from "bun:test";
+import { MODES, type TestServer, useTestServer } from "./harness.ts";
 
 for (const mode of MODES) {
   describe(`system endpoints (${mode})`, () => {
+    const current = useTestServer(mode);
     let server: TestServer;
-    beforeAll(async () => {
-      server = await startTestServer(mode);
-    }, 90_000);
-    afterAll(async () => server?.stop());
+    beforeAll(() => {
+      server = current();
+    });
 
     test("/ok, and /info reports the version and the storage in use", async () => {
       expect(await (await fetch(`${server.url}/ok`)).json()).toEqual({ ok: true });

@@ -1,16 +1,16 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { expectStatus } from "./expect-status.ts";
-import { MODES, startTestServer, type TestServer } from "./harness.ts";
+import { MODES, type TestServer, useTestServer } from "./harness.ts";
 
 const human = (content: string) => ({ messages: [{ type: "human", content }] });
 
 for (const mode of MODES) {
   describe(`threads API (${mode})`, () => {
+    const current = useTestServer(mode);
     let server: TestServer;
-    beforeAll(async () => {
-      server = await startTestServer(mode);
-    }, 90_000);
-    afterAll(async () => server?.stop());
+    beforeAll(() => {
+      server = current();
+    });
     beforeEach(async () => server.truncate());
 
     test("create with id and metadata, if_exists, get, unknown id", async () => {

@@ -59,41 +59,24 @@ describe("user graphs from langgraph.json", () => {
     const schemas = await client.assistants.getSchemas(defaultAssistantId("built-per-request"));
     expect(schemas.state_schema).toMatchObject({ properties: { messages: {} } });
   });
-});
-
-describe("subgraphs and xray", () => {
-  let server: ServerProcess;
-  let client: Client;
-  const dataDir = mkdtempSync(join(tmpdir(), "fractal-nested-"));
-  const nested = defaultAssistantId("nested");
-
-  beforeAll(async () => {
-    server = await spawnServer({
-      args: ["--config", join(fixtures, "user-graphs/langgraph.json"), "--data-dir", dataDir],
-    });
-    client = new Client({ apiUrl: server.url });
-  }, 90_000);
-  afterAll(async () => {
-    server?.proc.kill("SIGTERM");
-    await server?.proc.exited;
-    rmSync(dataDir, { recursive: true, force: true });
-  });
 
   test("subgraphs are listed by namespace with their schemas; a namespace filter narrows them", async () => {
-    const all = await client.assistants.getSubgraphs(nested);
+    const all = await client.assistants.getSubgraphs(defaultAssistantId("nested"));
     expect(Object.keys(all)).toEqual(["child"]);
     expect(all.child?.state_schema).toMatchObject({ type: "object", properties: { notes: { type: "array" } } });
-    expect(Object.keys(await client.assistants.getSubgraphs(nested, { namespace: "child", recurse: true }))).toEqual([
-      "child",
-    ]);
-    expect(await client.assistants.getSubgraphs(nested, { namespace: "elsewhere" })).toEqual({});
+    expect(
+      Object.keys(
+        await client.assistants.getSubgraphs(defaultAssistantId("nested"), { namespace: "child", recurse: true }),
+      ),
+    ).toEqual(["child"]);
+    expect(await client.assistants.getSubgraphs(defaultAssistantId("nested"), { namespace: "elsewhere" })).toEqual({});
   });
 
   test("xray expands the subgraph's nodes into the drawing", async () => {
-    const flat = await client.assistants.getGraph(nested);
+    const flat = await client.assistants.getGraph(defaultAssistantId("nested"));
     const ids = (g: { nodes: Array<{ id: string | number }> }) => g.nodes.map((n) => String(n.id));
     expect(ids(flat)).toEqual(["__start__", "child", "__end__"]);
-    const xray = await client.assistants.getGraph(nested, { xray: true });
+    const xray = await client.assistants.getGraph(defaultAssistantId("nested"), { xray: true });
     expect(ids(xray)).toEqual(expect.arrayContaining(["child:write", "child:review"]));
   });
 });
