@@ -60,6 +60,36 @@ const MIGRATIONS: Record<string, Migration> = {
       await sql`create index threads_created_at_idx on threads (created_at)`.execute(db);
     },
   },
+  "0002_runs": {
+    async up(db: Kysely<unknown>) {
+      await sql`
+        create table runs (
+          run_id uuid primary key,
+          thread_id uuid not null references threads (thread_id) on delete cascade,
+          assistant_id uuid not null,
+          status text not null default 'pending',
+          metadata jsonb not null default '{}',
+          kwargs jsonb not null default '{}',
+          multitask_strategy text,
+          attempt integer not null default 0,
+          available_at timestamptz not null default now(),
+          lease_owner text,
+          lease_expires_at timestamptz,
+          cancel_action text,
+          error jsonb,
+          created_at timestamptz not null default now(),
+          updated_at timestamptz not null default now(),
+          seq bigserial
+        )`.execute(db);
+      await sql`create index runs_pending_idx on runs (available_at, seq) where status = 'pending'`.execute(db);
+      await sql`create index runs_thread_idx on runs (thread_id, seq)`.execute(db);
+      // The database itself guarantees at most one running run per thread.
+      await sql`create unique index runs_one_running_per_thread on runs (thread_id) where status = 'running'`.execute(
+        db,
+      );
+      await sql`create index runs_lease_idx on runs (lease_expires_at) where status = 'running'`.execute(db);
+    },
+  },
 };
 
 /** Names of the migrations this build knows, oldest first. */

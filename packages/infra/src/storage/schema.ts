@@ -43,7 +43,27 @@ export interface ThreadsTable {
   seq: Generated<number>;
 }
 
+export interface RunsTable {
+  run_id: string;
+  thread_id: string;
+  assistant_id: string;
+  status: string;
+  metadata: Json;
+  kwargs: Json;
+  multitask_strategy: string | null;
+  attempt: Generated<number>;
+  available_at: Timestamp;
+  lease_owner: string | null;
+  lease_expires_at: Timestamp | null;
+  cancel_action: string | null;
+  error: Json<unknown> | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  seq: Generated<number>;
+}
+
 export interface Tables {
+  runs: RunsTable;
   assistants: AssistantsTable;
   assistant_versions: AssistantVersionsTable;
   threads: ThreadsTable;

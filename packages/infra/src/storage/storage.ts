@@ -3,6 +3,7 @@ import { type AssistantStore, createAssistantStore } from "./assistants.ts";
 import { type Checkpoints, createCheckpoints } from "./checkpoints.ts";
 import type { Database } from "./database.ts";
 import { assertSchemaCurrent, migrateToLatest } from "./migrations.ts";
+import { createRunStore, type RunStore } from "./runs.ts";
 import { createThreadStore, type ThreadStore } from "./threads.ts";
 
 /** Every store on one database. */
@@ -10,6 +11,7 @@ export interface Storage {
   readonly database: Database;
   readonly assistants: AssistantStore;
   readonly threads: ThreadStore;
+  readonly runs: RunStore;
   readonly checkpoints: Checkpoints;
   truncate(what: TruncateOptions): Promise<void>;
 }
@@ -37,13 +39,16 @@ export async function createStorage(database: Database, options: PrepareOptions)
   await checkpoints.setup();
   const assistants = createAssistantStore(database.db);
   const threads = createThreadStore(database.db);
+  const runs = createRunStore(database.db);
   return {
     database,
     assistants,
     threads,
+    runs,
     checkpoints,
     async truncate(what) {
-      // Runs and the store arrive with later migrations; until then there is nothing to clear.
+      // The store arrives with a later migration; until then there is nothing to clear.
+      if (what.runs || what.threads) await runs.truncate();
       if (what.threads) await threads.truncate();
       if (what.assistants) await assistants.truncate();
       if (what.checkpointer) await checkpoints.truncate();

@@ -221,7 +221,7 @@ export function createThreadStore(db: Kysely<Tables>): ThreadStore {
     },
 
     async truncate() {
-      await sql`truncate threads`.execute(db);
+      await sql`truncate threads cascade`.execute(db);
     },
   };
 }

@@ -128,6 +128,101 @@ export function describeStorageContract(name: string, open: () => Promise<Databa
       expect(values.values).toEqual({ topic: "cats", items: [1, 2] });
     });
 
+    const newThread = async () => (await storage.threads.create({ thread_id: crypto.randomUUID() })).thread.thread_id;
+    const runInput = (threadId: string, strategy: "reject" | "enqueue" | "interrupt" | "rollback" = "reject") => ({
+      run_id: crypto.randomUUID(),
+      thread_id: threadId,
+      assistant_id: crypto.randomUUID(),
+      kwargs: { input: { n: 1 } },
+      multitask_strategy: strategy,
+    });
+    const ok = { status: "success" as const, thread: { status: "idle" as const, values: {}, interrupts: {} } };
+
+    test("runs: create needs the thread unless if_not_exists=create; the thread turns busy", async () => {
+      const missing = crypto.randomUUID();
+      await expect(storage.runs.create(runInput(missing))).rejects.toMatchObject({ code: "not_found" });
+      const { run } = await storage.runs.create({
+        ...runInput(missing),
+        if_not_exists: "create",
+        thread_metadata: { graph_id: "g" },
+      });
+      expect(run).toMatchObject({ status: "pending", thread_id: missing, attempt: 0, kwargs: { input: { n: 1 } } });
+      expect(await storage.threads.get(missing)).toMatchObject({ status: "busy", metadata: { graph_id: "g" } });
+    });
+
+    test("runs: 20 concurrent creates with reject on one thread leave exactly one active run", async () => {
+      const threadId = await newThread();
+      const results = await Promise.allSettled(
+        Array.from({ length: 20 }, () => storage.runs.create(runInput(threadId))),
+      );
+      expect(results.filter((r) => r.status === "fulfilled").length).toBe(1);
+      const rejected = results.filter((r) => r.status === "rejected") as PromiseRejectedResult[];
+      expect(rejected.every((r) => (r.reason as { code?: string }).code === "conflict")).toBe(true);
+      expect((await storage.runs.activeIds({ threadId })).length).toBe(1);
+    });
+
+    test("runs: enqueue runs one at a time per thread, in order; finish settles the thread", async () => {
+      const threadId = await newThread();
+      const first = (await storage.runs.create(runInput(threadId, "enqueue"))).run;
+      const second = (await storage.runs.create(runInput(threadId, "enqueue"))).run;
+      const claimed = await storage.runs.claim("w1", 30_000);
+      expect(claimed).toMatchObject({ run_id: first.run_id, status: "running", attempt: 1 });
+      expect(await storage.runs.claim("w2", 30_000)).toBeUndefined();
+      expect(await storage.runs.finish("w2", first.run_id, ok)).toBe(false);
+      expect(await storage.runs.finish("w1", first.run_id, ok)).toBe(true);
+      expect((await storage.threads.get(threadId)).status).toBe("busy");
+      expect((await storage.runs.claim("w2", 30_000))?.run_id).toBe(second.run_id);
+      await storage.runs.finish("w2", second.run_id, { ...ok, thread: { ...ok.thread, values: { done: true } } });
+      expect(await storage.threads.get(threadId)).toMatchObject({ status: "idle", values: { done: true } });
+      const listed = await storage.runs.list(threadId, { limit: 10, offset: 0 });
+      expect(listed.map((r) => [r.run_id, r.status])).toEqual([
+        [second.run_id, "success"],
+        [first.run_id, "success"],
+      ]);
+    });
+
+    test("runs: interrupt flags the running run for its worker and cancels pending ones; rollback deletes them", async () => {
+      const threadId = await newThread();
+      const running = (await storage.runs.create(runInput(threadId, "enqueue"))).run;
+      await storage.runs.claim("w1", 30_000);
+      const queued = (await storage.runs.create(runInput(threadId, "enqueue"))).run;
+      const { cancelled } = await storage.runs.create(runInput(threadId, "interrupt"));
+      expect(cancelled).toEqual([
+        { run_id: running.run_id, was: "running", action: "interrupt" },
+        { run_id: queued.run_id, was: "pending", action: "interrupt" },
+      ]);
+      expect((await storage.runs.find(queued.run_id))?.status).toBe("interrupted");
+      expect(await storage.runs.heartbeat("w1", [running.run_id], 30_000)).toEqual([
+        { run_id: running.run_id, action: "interrupt" },
+      ]);
+      const other = await newThread();
+      const pending = (await storage.runs.create(runInput(other, "enqueue"))).run;
+      await storage.runs.create(runInput(other, "rollback"));
+      expect(await storage.runs.find(pending.run_id)).toBeUndefined();
+    });
+
+    test("runs: an expired lease returns the run to the queue; past the attempt limit it ends error", async () => {
+      const threadId = await newThread();
+      const { run } = await storage.runs.create(runInput(threadId));
+      await storage.runs.claim("dead-worker", 1);
+      await Bun.sleep(20);
+      expect(await storage.runs.sweep(2)).toEqual([{ run_id: run.run_id, status: "pending" }]);
+      expect((await storage.runs.claim("w2", 1))?.attempt).toBe(2);
+      await Bun.sleep(20);
+      expect(await storage.runs.sweep(2)).toEqual([{ run_id: run.run_id, status: "error" }]);
+      expect(await storage.runs.find(run.run_id)).toMatchObject({
+        status: "error",
+        error: { error: "RunAttemptsExhausted" },
+      });
+      expect((await storage.threads.get(threadId)).status).toBe("error");
+    });
+
+    test("runs: after_seconds delays the claim", async () => {
+      const threadId = await newThread();
+      await storage.runs.create({ ...runInput(threadId), after_seconds: 60 });
+      expect(await storage.runs.claim("w1", 30_000)).toBeUndefined();
+    });
+
     test("channel versions are ordered and unique, so forked branches never share a blob", () => {
       const saver = storage.checkpoints.saver as unknown as { getNextVersion(v?: string): string };
       const first = saver.getNextVersion(undefined);

@@ -1,0 +1,395 @@
+import { type Kysely, type Selectable, sql, type Transaction } from "kysely";
+import { conflict, notFound } from "../errors.ts";
+import { iso, toJson } from "./json.ts";
+import type { RunsTable, Tables } from "./schema.ts";
+import type { ThreadStatus } from "./threads.ts";
+
+type Obj = Record<string, unknown>;
+
+export type RunStatus = "pending" | "running" | "success" | "error" | "timeout" | "interrupted";
+export type MultitaskStrategy = "reject" | "enqueue" | "interrupt" | "rollback";
+export type CancelAction = "interrupt" | "rollback";
+
+export interface Run {
+  run_id: string;
+  thread_id: string;
+  assistant_id: string;
+  status: RunStatus;
+  metadata: Obj;
+  kwargs: Obj;
+  multitask_strategy: MultitaskStrategy | null;
+  attempt: number;
+  created_at: string;
+  updated_at: string;
+  error: unknown;
+}
+
+/** A run a worker holds, with what it needs to execute it. */
+export interface ClaimedRun extends Run {
+  cancel_action: CancelAction | null;
+}
+
+export interface CreateRun {
+  run_id: string;
+  thread_id: string;
+  assistant_id: string;
+  metadata?: Obj;
+  kwargs: Obj;
+  multitask_strategy: MultitaskStrategy;
+  after_seconds?: number;
+  /** When the thread does not exist: `reject` (404, default) or `create` it. */
+  if_not_exists?: "reject" | "create";
+  /** Metadata stamped on the thread (graph_id, assistant_id), merged. */
+  thread_metadata?: Obj;
+}
+
+export interface CreatedRun {
+  run: Run;
+  /** Active runs the strategy cancelled; running ones must be aborted by their worker. */
+  cancelled: Array<{ run_id: string; was: RunStatus; action: CancelAction }>;
+}
+
+export interface RunStore {
+  create(input: CreateRun): Promise<CreatedRun>;
+  get(threadId: string, runId: string): Promise<Run>;
+  find(runId: string): Promise<Run | undefined>;
+  list(threadId: string, query: { status?: RunStatus; limit: number; offset: number }): Promise<Run[]>;
+  /** Deletes a finished run; an active one is a 409. */
+  delete(threadId: string, runId: string): Promise<void>;
+  /** Claims the oldest runnable run: pending, due, first in its thread, thread not running. */
+  claim(workerId: string, leaseMs: number): Promise<ClaimedRun | undefined>;
+  /** Extends the leases a worker holds; returns the runs someone asked to cancel. */
+  heartbeat(
+    workerId: string,
+    runIds: string[],
+    leaseMs: number,
+  ): Promise<Array<{ run_id: string; action: CancelAction }>>;
+  /** Ends a run the worker holds and sets the thread's status; false when the lease was lost. */
+  finish(
+    workerId: string,
+    runId: string,
+    outcome: { status: RunStatus; error?: unknown; thread: { status: ThreadStatus; values: unknown; interrupts: Obj } },
+  ): Promise<boolean>;
+  /** Hands a claimed run back to the queue (worker shutting down). */
+  release(workerId: string, runId: string): Promise<void>;
+  /** Cancels runs: pending ones end at once, running ones are flagged for their worker. */
+  cancel(
+    runIds: string[],
+    action: CancelAction,
+    threadId?: string,
+  ): Promise<Array<{ run_id: string; thread_id: string; was: RunStatus }>>;
+  /** Returns runs whose lease expired to the queue, or ends them `error` past the attempt limit. */
+  sweep(maxAttempts: number): Promise<Array<{ run_id: string; status: RunStatus }>>;
+  activeIds(filter: { threadId?: string; status?: "pending" | "running" | "all" }): Promise<string[]>;
+  truncate(): Promise<void>;
+}
+
+function toRun(row: Selectable<RunsTable>): Run {
+  return {
+    run_id: row.run_id,
+    thread_id: row.thread_id,
+    assistant_id: row.assistant_id,
+    status: row.status as RunStatus,
+    metadata: row.metadata,
+    kwargs: row.kwargs,
+    multitask_strategy: row.multitask_strategy as MultitaskStrategy | null,
+    attempt: row.attempt,
+    created_at: iso(row.created_at),
+    updated_at: iso(row.updated_at),
+    error: row.error,
+  };
+}
+
+const ACTIVE = ["pending", "running"];
+
+async function settleThread(trx: Transaction<Tables>, threadId: string, idle: ThreadStatus): Promise<void> {
+  const active = await trx
+    .selectFrom("runs")
+    .select("run_id")
+    .where("thread_id", "=", threadId)
+    .where("status", "in", ACTIVE)
+    .limit(1)
+    .executeTakeFirst();
+  await trx
+    .updateTable("threads")
+    .set({ status: active ? "busy" : idle, updated_at: new Date() })
+    .where("thread_id", "=", threadId)
+    .execute();
+}
+
+export function createRunStore(db: Kysely<Tables>): RunStore {
+  return {
+    async create(input) {
+      return db.transaction().execute(async (trx) => {
+        // The thread row lock serialises run creation per thread: the check and the insert are atomic.
+        let thread = await trx
+          .selectFrom("threads")
+          .select(["thread_id", "status"])
+          .where("thread_id", "=", input.thread_id)
+          .forUpdate()
+          .executeTakeFirst();
+        if (!thread) {
+          if (input.if_not_exists !== "create") throw notFound("thread", input.thread_id);
+          const now = new Date();
+          await trx
+            .insertInto("threads")
+            .values({
+              thread_id: input.thread_id,
+              metadata: toJson(input.thread_metadata ?? {}),
+              config: toJson({}),
+              status: "idle",
+              values: null,
+              interrupts: toJson({}),
+              error: null,
+              created_at: now,
+              updated_at: now,
+              state_updated_at: now,
+            })
+            .execute();
+          thread = { thread_id: input.thread_id, status: "idle" };
+        }
+        const active = await trx
+          .selectFrom("runs")
+          .select(["run_id", "status"])
+          .where("thread_id", "=", input.thread_id)
+          .where("status", "in", ACTIVE)
+          .orderBy("seq")
+          .execute();
+        const cancelled: CreatedRun["cancelled"] = [];
+        if (active.length > 0) {
+          if (input.multitask_strategy === "reject") {
+            throw conflict(`thread '${input.thread_id}' has a run in progress (multitask_strategy=reject)`, {
+              active_run_ids: active.map((r) => r.run_id),
+            });
+          }
+          if (input.multitask_strategy !== "enqueue") {
+            const action = input.multitask_strategy;
+            for (const run of active) {
+              cancelled.push({ run_id: run.run_id, was: run.status as RunStatus, action });
+              if (run.status === "pending") {
+                if (action === "rollback") await trx.deleteFrom("runs").where("run_id", "=", run.run_id).execute();
+                else
+                  await trx
+                    .updateTable("runs")
+                    .set({ status: "interrupted", updated_at: new Date() })
+                    .where("run_id", "=", run.run_id)
+                    .execute();
+              } else {
+                await trx.updateTable("runs").set({ cancel_action: action }).where("run_id", "=", run.run_id).execute();
+              }
+            }
+          }
+        }
+        const now = new Date();
+        const row = await trx
+          .insertInto("runs")
+          .values({
+            run_id: input.run_id,
+            thread_id: input.thread_id,
+            assistant_id: input.assistant_id,
+            status: "pending",
+            metadata: toJson(input.metadata ?? {}),
+            kwargs: toJson(input.kwargs),
+            multitask_strategy: input.multitask_strategy,
+            available_at: new Date(now.getTime() + (input.after_seconds ?? 0) * 1000),
+            created_at: now,
+            updated_at: now,
+          })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        await trx
+          .updateTable("threads")
+          .set({
+            status: "busy",
+            updated_at: now,
+            metadata: sql`metadata || ${toJson(input.thread_metadata ?? {})}::jsonb`,
+          })
+          .where("thread_id", "=", input.thread_id)
+          .execute();
+        return { run: toRun(row), cancelled };
+      });
+    },
+
+    async get(threadId, runId) {
+      const row = await db
+        .selectFrom("runs")
+        .selectAll()
+        .where("run_id", "=", runId)
+        .where("thread_id", "=", threadId)
+        .executeTakeFirst();
+      if (!row) throw notFound("run", runId);
+      return toRun(row);
+    },
+
+    async find(runId) {
+      const row = await db.selectFrom("runs").selectAll().where("run_id", "=", runId).executeTakeFirst();
+      return row ? toRun(row) : undefined;
+    },
+
+    async list(threadId, query) {
+      let q = db.selectFrom("runs").selectAll().where("thread_id", "=", threadId);
+      if (query.status) q = q.where("status", "=", query.status);
+      const rows = await q.orderBy("seq", "desc").limit(query.limit).offset(query.offset).execute();
+      return rows.map(toRun);
+    },
+
+    async delete(threadId, runId) {
+      const run = await this.get(threadId, runId);
+      if (ACTIVE.includes(run.status)) throw conflict(`run '${runId}' is ${run.status}; cancel it first`);
+      await db.deleteFrom("runs").where("run_id", "=", runId).execute();
+    },
+
+    async claim(workerId, leaseMs) {
+      try {
+        const result = await sql<Selectable<RunsTable>>`
+          update runs set status = 'running', attempt = attempt + 1, lease_owner = ${workerId},
+                 lease_expires_at = now() + ${`${leaseMs} milliseconds`}::interval, updated_at = now()
+          where run_id = (
+            select r.run_id from runs r
+            where r.status = 'pending' and r.available_at <= now()
+              and not exists (select 1 from runs x where x.thread_id = r.thread_id and x.status = 'running')
+              and not exists (select 1 from runs y where y.thread_id = r.thread_id and y.status = 'pending' and y.seq < r.seq)
+            order by r.seq
+            limit 1
+            for update skip locked
+          )
+          returning *`.execute(db);
+        const row = result.rows[0];
+        return row ? { ...toRun(row), cancel_action: row.cancel_action as CancelAction | null } : undefined;
+      } catch (error) {
+        // Another worker started a run on the same thread first; the unique index said no.
+        if ((error as { code?: string }).code === "23505") return undefined;
+        throw error;
+      }
+    },
+
+    async heartbeat(workerId, runIds, leaseMs) {
+      if (runIds.length === 0) return [];
+      const rows = await db
+        .updateTable("runs")
+        .set({ lease_expires_at: sql`now() + ${`${leaseMs} milliseconds`}::interval` })
+        .where("run_id", "in", runIds)
+        .where("lease_owner", "=", workerId)
+        .where("status", "=", "running")
+        .returning(["run_id", "cancel_action"])
+        .execute();
+      return rows
+        .filter((r) => r.cancel_action !== null)
+        .map((r) => ({ run_id: r.run_id, action: r.cancel_action as CancelAction }));
+    },
+
+    async finish(workerId, runId, outcome) {
+      return db.transaction().execute(async (trx) => {
+        const row = await trx
+          .updateTable("runs")
+          .set({
+            status: outcome.status,
+            error: outcome.error === undefined ? null : toJson(outcome.error),
+            lease_owner: null,
+            lease_expires_at: null,
+            updated_at: new Date(),
+          })
+          .where("run_id", "=", runId)
+          .where("lease_owner", "=", workerId)
+          .where("status", "=", "running")
+          .returning(["thread_id"])
+          .executeTakeFirst();
+        if (!row) return false;
+        const now = new Date();
+        await trx
+          .updateTable("threads")
+          .set({
+            values: toJson(outcome.thread.values),
+            interrupts: toJson(outcome.thread.interrupts),
+            error: outcome.error === undefined ? null : toJson(outcome.error),
+            state_updated_at: now,
+          })
+          .where("thread_id", "=", row.thread_id)
+          .execute();
+        await settleThread(trx, row.thread_id, outcome.thread.status);
+        return true;
+      });
+    },
+
+    async release(workerId, runId) {
+      await db
+        .updateTable("runs")
+        .set({ status: "pending", lease_owner: null, lease_expires_at: null, updated_at: new Date() })
+        .where("run_id", "=", runId)
+        .where("lease_owner", "=", workerId)
+        .where("status", "=", "running")
+        .execute();
+    },
+
+    async cancel(runIds, action, threadId) {
+      if (runIds.length === 0) return [];
+      return db.transaction().execute(async (trx) => {
+        let q = trx.selectFrom("runs").select(["run_id", "thread_id", "status"]).where("run_id", "in", runIds);
+        if (threadId) q = q.where("thread_id", "=", threadId);
+        const rows = await q.forUpdate().execute();
+        const touched: Array<{ run_id: string; thread_id: string; was: RunStatus }> = [];
+        for (const row of rows) {
+          if (row.status === "pending") {
+            if (action === "rollback") await trx.deleteFrom("runs").where("run_id", "=", row.run_id).execute();
+            else
+              await trx
+                .updateTable("runs")
+                .set({ status: "interrupted", updated_at: new Date() })
+                .where("run_id", "=", row.run_id)
+                .execute();
+            await settleThread(trx, row.thread_id, "idle");
+          } else if (row.status === "running") {
+            await trx.updateTable("runs").set({ cancel_action: action }).where("run_id", "=", row.run_id).execute();
+          } else {
+            continue;
+          }
+          touched.push({ run_id: row.run_id, thread_id: row.thread_id, was: row.status as RunStatus });
+        }
+        return touched;
+      });
+    },
+
+    async sweep(maxAttempts) {
+      return db.transaction().execute(async (trx) => {
+        const rows = await sql<{ run_id: string; thread_id: string; status: RunStatus }>`
+          update runs set
+            status = case when attempt >= ${maxAttempts} then 'error' else 'pending' end,
+            error = case when attempt >= ${maxAttempts}
+              then ${toJson({ error: "RunAttemptsExhausted", message: `worker lease expired ${maxAttempts} times` })}::jsonb
+              else error end,
+            lease_owner = null, lease_expires_at = null, updated_at = now()
+          where status = 'running' and lease_expires_at < now()
+          returning run_id, thread_id, status`.execute(trx);
+        for (const row of rows.rows) if (row.status === "error") await settleThread(trx, row.thread_id, "error");
+        return rows.rows.map((r) => ({ run_id: r.run_id, status: r.status }));
+      });
+    },
+
+    async activeIds(filter) {
+      let q = db.selectFrom("runs").select("run_id");
+      q =
+        filter.status && filter.status !== "all"
+          ? q.where("status", "=", filter.status)
+          : q.where("status", "in", ACTIVE);
+      if (filter.threadId) q = q.where("thread_id", "=", filter.threadId);
+      return (await q.execute()).map((r) => r.run_id);
+    },
+
+    async truncate() {
+      await sql`truncate runs`.execute(db);
+    },
+  };
+}
+
+/** Checkpoints a run wrote carry its id in their metadata; rollback removes exactly those. */
+export async function deleteRunCheckpoints(db: Kysely<Tables>, threadId: string, runId: string): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await sql`
+      delete from checkpoint_writes w using checkpoints c
+      where c.thread_id = ${threadId} and c.metadata->>'run_id' = ${runId}
+        and w.thread_id = c.thread_id and w.checkpoint_ns = c.checkpoint_ns and w.checkpoint_id = c.checkpoint_id`.execute(
+      trx,
+    );
+    await sql`delete from checkpoints where thread_id = ${threadId} and metadata->>'run_id' = ${runId}`.execute(trx);
+  });
+}
