@@ -1,0 +1,164 @@
+/** One stream event of a run. Ids strictly increase per process (`<ms>-<seq>`), also within a millisecond. */
+export interface StreamEvent {
+  id: string;
+  event: string;
+  data: unknown;
+}
+
+export interface RunEventLogOptions {
+  /** Events kept per run; the oldest are dropped past this. */
+  maxEvents?: number;
+  /** How long a closed run's events stay readable (for joins and reconnects). */
+  retainMs?: number;
+}
+
+export interface ReadOptions {
+  /** Replay only events after this id; `-1` or undefined replays everything kept. */
+  after?: string;
+  signal?: AbortSignal;
+}
+
+/** Where a run's events go: buffered for replay, delivered live to readers until the run closes. */
+export interface RunEventLog {
+  append(runId: string, event: string, data: unknown): StreamEvent;
+  /** No more events: readers finish once they have read what is there. */
+  close(runId: string): void;
+  read(runId: string, options?: ReadOptions): AsyncGenerator<StreamEvent>;
+  /** Whether the run has been closed (undefined: nothing known of it here). */
+  isClosed(runId: string): boolean | undefined;
+  /** Live runs (with buffers) and readers, to check nothing leaks. */
+  stats(): { runs: number; readers: number; timers: number };
+  dispose(): void;
+}
+
+interface Entry {
+  events: StreamEvent[];
+  closed: boolean;
+  wakers: Set<() => void>;
+  timer?: ReturnType<typeof setTimeout>;
+}
+
+function compareIds(a: string, b: string): number {
+  const [am = 0, as = 0] = a.split("-").map(Number);
+  const [bm = 0, bs = 0] = b.split("-").map(Number);
+  return am === bm ? as - bs : am - bm;
+}
+
+/** An in-process event log (a Redis-backed one serves several replicas). */
+export function createRunEventLog(options: RunEventLogOptions = {}): RunEventLog {
+  const maxEvents = options.maxEvents ?? 10_000;
+  const retainMs = options.retainMs ?? 60_000;
+  const entries = new Map<string, Entry>();
+  let lastMs = 0;
+  let seq = 0;
+  let readers = 0;
+
+  const nextId = () => {
+    const now = Date.now();
+    if (now > lastMs) {
+      lastMs = now;
+      seq = 0;
+    } else {
+      seq++;
+    }
+    return `${lastMs}-${seq}`;
+  };
+
+  const entryOf = (runId: string): Entry => {
+    let entry = entries.get(runId);
+    if (!entry) {
+      entry = { events: [], closed: false, wakers: new Set() };
+      entries.set(runId, entry);
+    }
+    return entry;
+  };
+
+  const wake = (entry: Entry) => {
+    for (const w of [...entry.wakers]) w();
+  };
+
+  const dropIfUnused = (runId: string, entry: Entry) => {
+    if (!entry.closed && entry.events.length === 0 && entry.wakers.size === 0) entries.delete(runId);
+  };
+
+  return {
+    append(runId, event, data) {
+      const entry = entryOf(runId);
+      const item = { id: nextId(), event, data };
+      entry.events.push(item);
+      if (entry.events.length > maxEvents) entry.events.splice(0, entry.events.length - maxEvents);
+      wake(entry);
+      return item;
+    },
+
+    close(runId) {
+      const entry = entryOf(runId);
+      entry.closed = true;
+      wake(entry);
+      if (entry.timer) clearTimeout(entry.timer);
+      entry.timer = setTimeout(() => {
+        if (entries.get(runId) === entry) entries.delete(runId);
+      }, retainMs);
+      entry.timer.unref?.();
+    },
+
+    async *read(runId, { after, signal } = {}) {
+      const entry = entryOf(runId);
+      let cursor = after === undefined || after === "-1" ? undefined : after;
+      let wakeUp: (() => void) | undefined;
+      const waker = () => wakeUp?.();
+      const onAbort = () => wakeUp?.();
+      entry.wakers.add(waker);
+      signal?.addEventListener("abort", onAbort);
+      readers++;
+      try {
+        while (!signal?.aborted) {
+          const start =
+            cursor === undefined
+              ? 0
+              : (() => {
+                  const c = cursor;
+                  const idx = entry.events.findIndex((e) => compareIds(e.id, c) > 0);
+                  return idx === -1 ? entry.events.length : idx;
+                })();
+          const pending = entry.events.slice(start);
+          for (const item of pending) {
+            if (signal?.aborted) return;
+            cursor = item.id;
+            yield item;
+          }
+          if (pending.length > 0) continue;
+          if (entry.closed) return;
+          await new Promise<void>((resolve) => {
+            wakeUp = resolve;
+          });
+          wakeUp = undefined;
+        }
+      } finally {
+        readers--;
+        entry.wakers.delete(waker);
+        signal?.removeEventListener("abort", onAbort);
+        if (entries.get(runId) === entry) dropIfUnused(runId, entry);
+      }
+    },
+
+    isClosed(runId) {
+      return entries.get(runId)?.closed;
+    },
+
+    stats() {
+      let timers = 0;
+      for (const e of entries.values()) if (e.timer) timers++;
+      return { runs: entries.size, readers, timers };
+    },
+
+    dispose() {
+      for (const entry of entries.values()) {
+        if (entry.timer) clearTimeout(entry.timer);
+        entry.closed = true;
+        wake(entry);
+      }
+      entries.clear();
+    },
+  };
+}
