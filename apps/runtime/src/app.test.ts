@@ -13,6 +13,11 @@ const config: Config = {
   migrate: true,
   testRoutes: false,
   maxBodyBytes: 1024,
+  jobsPerWorker: 0,
+  multitaskStrategy: "reject",
+  streamHeartbeatMs: 15_000,
+  runLeaseMs: 30_000,
+  runMaxAttempts: 3,
 };
 const lines: string[] = [];
 let deps: Deps;

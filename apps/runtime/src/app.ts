@@ -8,6 +8,8 @@ import type { Deps } from "./deps.ts";
 import type { AppEnv } from "./env.ts";
 import { registerAssistantRoutes } from "./routes/assistants.ts";
 import { registerInternalRoutes } from "./routes/internal.ts";
+import { registerRunOpsRoutes } from "./routes/run-ops.ts";
+import { registerRunRoutes } from "./routes/runs.ts";
 import { registerSystemRoutes } from "./routes/system.ts";
 import { registerThreadStateRoutes } from "./routes/thread-state.ts";
 import { registerThreadRoutes } from "./routes/threads.ts";
@@ -47,6 +49,8 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   registerAssistantRoutes(app, api);
   registerThreadRoutes(app, api);
   registerThreadStateRoutes(app, api);
+  registerRunRoutes(app, api);
+  registerRunOpsRoutes(app, api);
   if (deps.config.testRoutes) registerInternalRoutes(app, api);
 
   app.onError(createErrorHandler<AppEnv>());

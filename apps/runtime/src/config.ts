@@ -25,6 +25,11 @@ const envSchema = z.object({
     .positive()
     .default(10 * 1024 * 1024),
   FRACTAL_DB_POOL_SIZE: z.coerce.number().int().positive().max(1000).default(10),
+  N_JOBS_PER_WORKER: z.coerce.number().int().min(0).max(1000).default(10),
+  FRACTAL_MULTITASK_STRATEGY: z.enum(["reject", "enqueue", "interrupt", "rollback"]).default("reject"),
+  FRACTAL_STREAM_HEARTBEAT_MS: z.coerce.number().int().min(50).default(15_000),
+  FRACTAL_RUN_LEASE_MS: z.coerce.number().int().min(100).default(30_000),
+  FRACTAL_RUN_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(3),
 });
 
 export interface Config {
@@ -38,6 +43,12 @@ export interface Config {
   migrate: boolean;
   testRoutes: boolean;
   maxBodyBytes: number;
+  /** Runs each in-process worker executes at once; 0 runs no worker in this process. */
+  jobsPerWorker: number;
+  multitaskStrategy: "reject" | "enqueue" | "interrupt" | "rollback";
+  streamHeartbeatMs: number;
+  runLeaseMs: number;
+  runMaxAttempts: number;
 }
 
 /** Command-line flags that override their environment equivalents. */
@@ -107,6 +118,11 @@ export function loadConfig(
     migrate: flags.migrate ?? e.FRACTAL_MIGRATE,
     testRoutes: e.FRACTAL_TEST_ROUTES,
     maxBodyBytes: e.FRACTAL_MAX_BODY_BYTES,
+    jobsPerWorker: e.N_JOBS_PER_WORKER,
+    multitaskStrategy: e.FRACTAL_MULTITASK_STRATEGY,
+    streamHeartbeatMs: e.FRACTAL_STREAM_HEARTBEAT_MS,
+    runLeaseMs: e.FRACTAL_RUN_LEASE_MS,
+    runMaxAttempts: e.FRACTAL_RUN_MAX_ATTEMPTS,
   };
 }
 

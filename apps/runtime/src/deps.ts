@@ -2,9 +2,13 @@ import { catalog } from "@fractal/graphs/catalog";
 import { ensureDefaultAssistants } from "@fractal/graphs/default-assistants";
 import { configEnv, loadConfigGraphs, readLangGraphConfig } from "@fractal/graphs/langgraph-config";
 import { createGraphRegistry, type GraphRegistry, type GraphSource } from "@fractal/graphs/registry";
+import { createRunService, type RunService } from "@fractal/graphs/runs/run-service";
+import { createWorker, type Worker } from "@fractal/graphs/runs/worker";
 import { createThreadService, type ThreadService } from "@fractal/graphs/thread-service";
 import { registerSdkLogger } from "@fractal/infra/langgraph-globals";
 import { createLogger, type Logger } from "@fractal/infra/logger";
+import { createLocalRunControl, type RunControl } from "@fractal/infra/run-control";
+import { createRunEventLog, type RunEventLog } from "@fractal/infra/run-events";
 import { openDatabase } from "@fractal/infra/storage/database";
 import { createStorage, type Storage } from "@fractal/infra/storage/storage";
 import { applyGraphEnv, type Config } from "./config.ts";
@@ -17,6 +21,11 @@ export interface Deps {
   storage: Storage;
   graphs: GraphRegistry;
   threads: ThreadService;
+  runs: RunService;
+  events: RunEventLog;
+  control: RunControl;
+  /** The in-process worker; started by the server, not by createApp. */
+  worker: Worker;
   /** Re-creates missing default assistants (after a test truncate). */
   ensureDefaults(graphIds: string[]): Promise<void>;
   version: string;
@@ -56,15 +65,35 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
     });
     await ensureDefaultAssistants(storage.assistants, graphs.ids());
     logger.info("database ready", { kind: database.kind, ms: Math.round(performance.now() - started) });
+    const events = createRunEventLog();
+    const control = createLocalRunControl();
+    const worker = createWorker({
+      storage,
+      graphs,
+      events,
+      control,
+      logger,
+      concurrency: config.jobsPerWorker,
+      leaseMs: config.runLeaseMs,
+      maxAttempts: config.runMaxAttempts,
+    });
     return {
       config,
       logger,
       storage,
       graphs,
       threads: createThreadService(storage, graphs),
+      runs: createRunService({ storage, graphs, events, control, defaultStrategy: config.multitaskStrategy }),
+      events,
+      control,
+      worker,
       ensureDefaults: (graphIds) => ensureDefaultAssistants(storage.assistants, graphIds),
       version: VERSION,
-      close: () => database.close(),
+      close: async () => {
+        await worker.stop();
+        events.dispose();
+        await database.close();
+      },
     };
   } catch (error) {
     await database.close();

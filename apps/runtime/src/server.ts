@@ -28,6 +28,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     }
     throw error;
   }
+  if (config.jobsPerWorker > 0) deps.worker.start();
   const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${server.port}`;
   deps.logger.info("server listening", { url, storage: deps.storage.database.kind, graphs: deps.graphs.ids() });
   return {

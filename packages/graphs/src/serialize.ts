@@ -1,4 +1,13 @@
-import { isBaseMessage } from "@langchain/core/messages";
+import { isBaseMessage, isBaseMessageChunk } from "@langchain/core/messages";
+
+// Streamed chunks keep their chunk type name, as Platform clients expect ("AIMessageChunk").
+const CHUNK_TYPES: Record<string, string> = {
+  ai: "AIMessageChunk",
+  human: "HumanMessageChunk",
+  tool: "ToolMessageChunk",
+  system: "SystemMessageChunk",
+  generic: "ChatMessageChunk",
+};
 
 /**
  * Converts graph values to the JSON the API returns: LangChain messages become plain
@@ -7,7 +16,8 @@ import { isBaseMessage } from "@langchain/core/messages";
 export function toApiValue(value: unknown): unknown {
   if (isBaseMessage(value)) {
     const { data } = value.toDict();
-    return { ...data, type: value.getType() };
+    const type = value.getType();
+    return { ...data, type: isBaseMessageChunk(value) ? (CHUNK_TYPES[type] ?? type) : type };
   }
   if (Array.isArray(value)) return value.map(toApiValue);
   if (value instanceof Date) return value.toISOString();
@@ -16,6 +26,21 @@ export function toApiValue(value: unknown): unknown {
   }
   if (value && typeof value === "object" && typeof (value as { toJSON?: unknown }).toJSON === "function") {
     return value;
+  }
+  return value;
+}
+
+/** Removes runtime-only fields (callbacks, signals) from configs inside stream payloads. */
+export function stripRuntime(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(stripRuntime);
+  if (value && typeof value === "object" && !isBaseMessage(value)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      if (k === "callbacks" || k === "signal" || k.startsWith("__pregel")) continue;
+      if (typeof v === "function") continue;
+      out[k] = stripRuntime(v);
+    }
+    return out;
   }
   return value;
 }

@@ -1,0 +1,204 @@
+import { AppError } from "@fractal/infra/errors";
+import type { OpenApiRegistry } from "@fractal/infra/hono/openapi";
+import { streamRunEvents } from "@fractal/infra/hono/sse";
+import type { Context, Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../env.ts";
+import {
+  bulkCancelBody,
+  bulkCancelQuery,
+  cancelQuery,
+  joinQuery,
+  joinStreamQuery,
+  listRunsQuery,
+  runParams,
+  runResponse,
+  statelessRunParams,
+} from "../schemas/runs.ts";
+import { threadIdParams } from "../schemas/threads.ts";
+
+const tags = ["runs"];
+
+async function joinStream(
+  c: Context<AppEnv>,
+  runId: string,
+  query: z.infer<typeof joinStreamQuery>,
+): Promise<Response> {
+  const { deps } = c.var;
+  return streamRunEvents(c, {
+    events: deps.events,
+    runId,
+    after: c.req.header("Last-Event-ID") ?? undefined,
+    heartbeatMs: deps.config.streamHeartbeatMs,
+    onDisconnect: query.cancel_on_disconnect ? () => deps.runs.cancel([runId], "interrupt").then(() => {}) : undefined,
+  });
+}
+
+export function registerRunOpsRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): void {
+  app.get(
+    "/threads/:thread_id/runs",
+    api.operation<AppEnv, undefined, typeof listRunsQuery, typeof threadIdParams>(
+      {
+        method: "get",
+        path: "/threads/:thread_id/runs",
+        summary: "List a thread's runs, newest first",
+        tags,
+        params: threadIdParams,
+        query: listRunsQuery,
+        responses: { 200: z.array(runResponse) },
+      },
+      async (c, { params, query }) => {
+        await c.var.deps.storage.threads.get(params.thread_id);
+        return c.json(await c.var.deps.storage.runs.list(params.thread_id, query));
+      },
+    ),
+  );
+
+  app.get(
+    "/threads/:thread_id/runs/:run_id",
+    api.operation<AppEnv, undefined, undefined, typeof runParams>(
+      {
+        method: "get",
+        path: "/threads/:thread_id/runs/:run_id",
+        summary: "Get a run",
+        tags,
+        params: runParams,
+        responses: { 200: runResponse },
+      },
+      async (c, { params }) => c.json(await c.var.deps.storage.runs.get(params.thread_id, params.run_id)),
+    ),
+  );
+
+  app.delete(
+    "/threads/:thread_id/runs/:run_id",
+    api.operation<AppEnv, undefined, undefined, typeof runParams>(
+      {
+        method: "delete",
+        path: "/threads/:thread_id/runs/:run_id",
+        summary: "Delete a finished run (409 while it is pending or running)",
+        tags,
+        params: runParams,
+        responses: { 204: null },
+      },
+      async (c, { params }) => {
+        await c.var.deps.storage.runs.delete(params.thread_id, params.run_id);
+        return c.body(null, 204);
+      },
+    ),
+  );
+
+  app.get(
+    "/threads/:thread_id/runs/:run_id/join",
+    api.operation<AppEnv, undefined, typeof joinQuery, typeof runParams>(
+      {
+        method: "get",
+        path: "/threads/:thread_id/runs/:run_id/join",
+        summary: "Wait for a run to end and return the thread's final values",
+        tags,
+        params: runParams,
+        query: joinQuery,
+        responses: { 200: z.unknown() },
+      },
+      async (c, { params, query }) => {
+        const { deps } = c.var;
+        await deps.storage.runs.get(params.thread_id, params.run_id);
+        const signal = c.req.raw.signal;
+        const run = await deps.runs.join(params.run_id, signal);
+        if (signal.aborted && query.cancel_on_disconnect) await deps.runs.cancel([params.run_id], "interrupt");
+        if (run?.status === "error") return c.json({ __error__: run.error });
+        const thread = await deps.storage.threads.get(params.thread_id);
+        return c.json((thread.values ?? {}) as object);
+      },
+    ),
+  );
+
+  app.get(
+    "/threads/:thread_id/runs/:run_id/stream",
+    api.operation<AppEnv, undefined, typeof joinStreamQuery, typeof runParams>(
+      {
+        method: "get",
+        path: "/threads/:thread_id/runs/:run_id/stream",
+        summary: "Join a run's event stream (resume with Last-Event-ID)",
+        tags,
+        params: runParams,
+        query: joinStreamQuery,
+        responses: { 200: z.string().describe("text/event-stream") },
+      },
+      async (c, { params, query }) => {
+        await c.var.deps.storage.runs.get(params.thread_id, params.run_id);
+        return joinStream(c, params.run_id, query);
+      },
+    ),
+  );
+
+  app.get(
+    "/runs/:run_id/stream",
+    api.operation<AppEnv, undefined, typeof joinStreamQuery, typeof statelessRunParams>(
+      {
+        method: "get",
+        path: "/runs/:run_id/stream",
+        summary: "Join a stateless run's event stream",
+        tags,
+        params: statelessRunParams,
+        query: joinStreamQuery,
+        responses: { 200: z.string().describe("text/event-stream") },
+      },
+      async (c, { params, query }) => {
+        const known = c.var.deps.events.isClosed(params.run_id) !== undefined;
+        if (!known && !(await c.var.deps.storage.runs.find(params.run_id))) {
+          throw new AppError("not_found", `run '${params.run_id}' not found`);
+        }
+        return joinStream(c, params.run_id, query);
+      },
+    ),
+  );
+
+  app.post(
+    "/threads/:thread_id/runs/:run_id/cancel",
+    api.operation<AppEnv, undefined, typeof cancelQuery, typeof runParams>(
+      {
+        method: "post",
+        path: "/threads/:thread_id/runs/:run_id/cancel",
+        summary: "Cancel a run (action interrupt keeps its checkpoints, rollback deletes the run and them)",
+        tags,
+        params: runParams,
+        query: cancelQuery,
+        responses: { 202: null, 204: null },
+      },
+      async (c, { params, query }) => {
+        const { deps } = c.var;
+        const run = await deps.storage.runs.get(params.thread_id, params.run_id);
+        if (run.status !== "pending" && run.status !== "running") {
+          throw new AppError("conflict", `run '${run.run_id}' has already ended (${run.status})`);
+        }
+        await deps.runs.cancel([run.run_id], query.action, params.thread_id);
+        if (!query.wait) return c.body(null, 202);
+        await deps.runs.join(run.run_id, c.req.raw.signal);
+        return c.body(null, 204);
+      },
+    ),
+  );
+
+  app.post(
+    "/runs/cancel",
+    api.operation<AppEnv, typeof bulkCancelBody, typeof bulkCancelQuery>(
+      {
+        method: "post",
+        path: "/runs/cancel",
+        summary: "Cancel runs by ids, or all pending/running runs (optionally of one thread)",
+        tags,
+        body: bulkCancelBody,
+        query: bulkCancelQuery,
+        responses: { 204: null },
+      },
+      async (c, { body, query }) => {
+        const { deps } = c.var;
+        const ids =
+          body.run_ids ??
+          (await deps.storage.runs.activeIds({ threadId: body.thread_id, status: body.status ?? "all" }));
+        await deps.runs.cancel(ids, query.action, body.thread_id);
+        return c.body(null, 204);
+      },
+    ),
+  );
+}

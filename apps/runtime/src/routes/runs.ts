@@ -1,0 +1,126 @@
+import type { OpenApiRegistry } from "@fractal/infra/hono/openapi";
+import { streamRunEvents } from "@fractal/infra/hono/sse";
+import type { Context, Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../env.ts";
+import { toRunRequest } from "../run-request.ts";
+import { batchBody, type RunCreateBody, runCreateBody, runResponse } from "../schemas/runs.ts";
+import { threadIdParams } from "../schemas/threads.ts";
+
+const tags = ["runs"];
+
+const runLocation = (threadId: string, runId: string) => `/threads/${threadId}/runs/${runId}`;
+
+/** The three ways to start a run (background, stream, wait), for a thread or stateless. */
+function createHandlers(stateless: boolean) {
+  const threadOf = (c: Context<AppEnv>) => (stateless ? undefined : c.req.param("thread_id"));
+
+  const background = async (c: Context<AppEnv>, body: RunCreateBody) => {
+    const run = await c.var.deps.runs.create(threadOf(c), toRunRequest(body, { streamMode: ["values"] }));
+    c.header("Content-Location", runLocation(run.thread_id, run.run_id));
+    return c.json(run);
+  };
+
+  const stream = async (c: Context<AppEnv>, body: RunCreateBody) => {
+    const { deps } = c.var;
+    const run = await deps.runs.create(threadOf(c), toRunRequest(body, { streamMode: ["values"] }));
+    const location = runLocation(run.thread_id, run.run_id);
+    return streamRunEvents(c, {
+      events: deps.events,
+      runId: run.run_id,
+      heartbeatMs: deps.config.streamHeartbeatMs,
+      headers: { "Content-Location": location, Location: `${location}/stream` },
+      onDisconnect:
+        body.on_disconnect === "cancel" ? () => deps.runs.cancel([run.run_id], "interrupt").then(() => {}) : undefined,
+    });
+  };
+
+  const wait = async (c: Context<AppEnv>, body: RunCreateBody) => {
+    const { deps } = c.var;
+    const request = toRunRequest(body, { streamMode: ["values"] });
+    // The result is read from the values events, so wait runs always record them.
+    if (!request.kwargs.stream_mode.includes("values")) request.kwargs.stream_mode.push("values");
+    const run = await deps.runs.create(threadOf(c), request);
+    c.header("Content-Location", runLocation(run.thread_id, run.run_id));
+    const disconnected = c.req.raw.signal;
+    const result = await deps.runs.result(run.run_id, run.thread_id, disconnected);
+    if (disconnected.aborted && body.on_disconnect === "cancel") await deps.runs.cancel([run.run_id], "interrupt");
+    return c.json(result as object);
+  };
+
+  return { background, stream, wait };
+}
+
+export function registerRunRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): void {
+  for (const stateless of [false, true]) {
+    const base = stateless ? "/runs" : "/threads/:thread_id/runs";
+    const handlers = createHandlers(stateless);
+    const params = stateless ? undefined : threadIdParams;
+    const where = stateless ? "on a temporary thread" : "on a thread";
+    app.post(
+      base,
+      api.operation<AppEnv, typeof runCreateBody, undefined, typeof threadIdParams | undefined>(
+        {
+          method: "post",
+          path: base,
+          summary: `Create a background run ${where}`,
+          tags,
+          params,
+          body: runCreateBody,
+          responses: { 200: runResponse },
+        },
+        (c, { body }) => handlers.background(c, body),
+      ),
+    );
+    app.post(
+      `${base}/stream`,
+      api.operation<AppEnv, typeof runCreateBody, undefined, typeof threadIdParams | undefined>(
+        {
+          method: "post",
+          path: `${base}/stream`,
+          summary: `Create a run ${where} and stream its events (SSE)`,
+          tags,
+          params,
+          body: runCreateBody,
+          responses: { 200: z.string().describe("text/event-stream") },
+        },
+        (c, { body }) => handlers.stream(c, body),
+      ),
+    );
+    app.post(
+      `${base}/wait`,
+      api.operation<AppEnv, typeof runCreateBody, undefined, typeof threadIdParams | undefined>(
+        {
+          method: "post",
+          path: `${base}/wait`,
+          summary: `Create a run ${where} and wait for its final values (or {__error__})`,
+          tags,
+          params,
+          body: runCreateBody,
+          responses: { 200: z.unknown() },
+        },
+        (c, { body }) => handlers.wait(c, body),
+      ),
+    );
+  }
+
+  app.post(
+    "/runs/batch",
+    api.operation<AppEnv, typeof batchBody>(
+      {
+        method: "post",
+        path: "/runs/batch",
+        summary: "Create several stateless background runs",
+        tags,
+        body: batchBody,
+        responses: { 200: z.array(runResponse) },
+      },
+      async (c, { body }) => {
+        const runs = [];
+        for (const item of body)
+          runs.push(await c.var.deps.runs.create(undefined, toRunRequest(item, { streamMode: ["values"] })));
+        return c.json(runs);
+      },
+    ),
+  );
+}

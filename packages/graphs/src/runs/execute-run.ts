@@ -1,0 +1,135 @@
+import type { Assistant } from "@fractal/infra/storage/assistants";
+import type { Run, RunStatus } from "@fractal/infra/storage/runs";
+import type { ThreadStatus } from "@fractal/infra/storage/threads";
+import type { BaseMessage } from "@langchain/core/messages";
+import { Command } from "@langchain/langgraph";
+import type { AnyCompiledGraph } from "../registry.ts";
+import { stripRuntime, toApiValue } from "../serialize.ts";
+import { serializeSnapshot, threadConfig } from "../thread-state.ts";
+import { createLegacyMessageStream } from "./message-stream.ts";
+import type { RunKwargs, StreamMode } from "./run-kwargs.ts";
+
+type Obj = Record<string, unknown>;
+
+export interface RunOutcome {
+  status: RunStatus;
+  error?: { error: string; message: string };
+  thread: { status: ThreadStatus; values: unknown; interrupts: Obj };
+}
+
+export interface ExecuteOptions {
+  graph: AnyCompiledGraph;
+  run: Run;
+  assistant: Assistant;
+  emit: (event: string, data: unknown) => void;
+  signal: AbortSignal;
+}
+
+const LANGGRAPH_MODE: Record<Exclude<StreamMode, "events">, string> = {
+  values: "values",
+  updates: "updates",
+  messages: "messages",
+  "messages-tuple": "messages",
+  custom: "custom",
+  debug: "debug",
+  tasks: "tasks",
+  checkpoints: "checkpoints",
+};
+
+/** Config for a run: assistant config, then run config; ids the graph may read in `configurable`. */
+export function runConfig(run: Run, assistant: Assistant, kwargs: RunKwargs): Obj {
+  const base = assistant.config as Obj & { configurable?: Obj };
+  const own = kwargs.config ?? {};
+  const checkpoint = threadConfig(run.thread_id, { checkpoint_id: kwargs.checkpoint_id, checkpoint: kwargs.checkpoint })
+    .configurable as Obj;
+  return {
+    ...base,
+    ...own,
+    configurable: {
+      ...(base.configurable ?? {}),
+      ...(own.configurable ?? {}),
+      ...checkpoint,
+      run_id: run.run_id,
+      assistant_id: run.assistant_id,
+      graph_id: assistant.graph_id,
+    },
+    // Checkpoints carry the run id in their metadata, so a rollback removes exactly this run's.
+    metadata: { ...run.metadata, run_id: run.run_id, assistant_id: run.assistant_id, graph_id: assistant.graph_id },
+    context: { ...(assistant.context ?? {}), ...(kwargs.context ?? {}) },
+  };
+}
+
+function runInput(kwargs: RunKwargs): unknown {
+  if (kwargs.command) {
+    const { resume, update, goto } = kwargs.command;
+    return new Command({
+      ...(resume !== undefined ? { resume } : {}),
+      ...(update !== undefined ? { update: update as Obj } : {}),
+      ...(goto !== undefined ? { goto: goto as string } : {}),
+    });
+  }
+  return kwargs.input ?? null;
+}
+
+/** Runs the graph, emitting the requested stream modes, and reports how it ended. */
+export async function executeRun(options: ExecuteOptions): Promise<RunOutcome> {
+  const { graph, run, assistant, emit, signal } = options;
+  const kwargs = run.kwargs as unknown as RunKwargs;
+  const requested = new Set(kwargs.stream_mode);
+  const modes = [...new Set([...requested].filter((m) => m !== "events").map((m) => LANGGRAPH_MODE[m as never]))];
+  const legacy = requested.has("messages") ? createLegacyMessageStream(emit) : undefined;
+  const subgraphs = kwargs.stream_subgraphs ?? false;
+
+  try {
+    const stream = await graph.stream(runInput(kwargs), {
+      ...runConfig(run, assistant, kwargs),
+      streamMode: modes as never,
+      subgraphs,
+      signal,
+      ...(kwargs.interrupt_before ? { interruptBefore: kwargs.interrupt_before as never } : {}),
+      ...(kwargs.interrupt_after ? { interruptAfter: kwargs.interrupt_after as never } : {}),
+      ...(kwargs.durability ? { durability: kwargs.durability } : {}),
+    });
+    for await (const chunk of stream as AsyncIterable<unknown[]>) {
+      const [ns, mode, data] = (subgraphs ? chunk : [[], ...chunk]) as [string[], string, unknown];
+      const suffix = ns.length > 0 ? `|${ns.join("|")}` : "";
+      if (mode === "messages") {
+        const [message, metadata] = data as [BaseMessage, Obj];
+        const meta = stripRuntime(metadata);
+        if (requested.has("messages-tuple")) emit(`messages${suffix}`, [toApiValue(message), meta]);
+        legacy?.push(message, meta, suffix);
+      } else if (mode === "checkpoints" || mode === "debug" || mode === "tasks") {
+        emit(`${mode}${suffix}`, stripRuntime(toApiValue(data)));
+      } else {
+        emit(`${mode}${suffix}`, toApiValue(data));
+      }
+    }
+    legacy?.flush();
+  } catch (error) {
+    if (signal.aborted) return settle(graph, run, "interrupted");
+    const err = error as Error;
+    const payload = { error: err?.name ?? "Error", message: err?.message ?? String(error) };
+    emit("error", payload);
+    const state = await settle(graph, run, "error").catch(() => undefined);
+    return {
+      status: "error",
+      error: payload,
+      thread: { ...(state?.thread ?? { values: null, interrupts: {} }), status: "error" },
+    };
+  }
+  return settle(graph, run, signal.aborted ? "interrupted" : "success");
+}
+
+/** Reads the thread's latest state to decide the run's and the thread's final status. */
+async function settle(graph: AnyCompiledGraph, run: Run, ended: RunStatus): Promise<RunOutcome> {
+  const snapshot = await graph.getState(threadConfig(run.thread_id));
+  const state = snapshot.createdAt ? serializeSnapshot(snapshot) : undefined;
+  const interrupts: Obj = {};
+  for (const task of state?.tasks ?? []) if (task.interrupts.length > 0) interrupts[task.id] = task.interrupts;
+  const paused = Object.keys(interrupts).length > 0 || (state?.next.length ?? 0) > 0;
+  const status: RunStatus = ended === "success" && paused ? "interrupted" : ended;
+  return {
+    status,
+    thread: { status: paused ? "interrupted" : "idle", values: state?.values ?? null, interrupts },
+  };
+}

@@ -1,0 +1,130 @@
+import { AppError } from "@fractal/infra/errors";
+import type { RunControl } from "@fractal/infra/run-control";
+import type { RunEventLog } from "@fractal/infra/run-events";
+import type { CancelAction, MultitaskStrategy, Run, RunStatus } from "@fractal/infra/storage/runs";
+import type { Storage } from "@fractal/infra/storage/storage";
+import { defaultAssistantId } from "../default-assistants.ts";
+import type { GraphRegistry } from "../registry.ts";
+import type { RunKwargs } from "./run-kwargs.ts";
+
+type Obj = Record<string, unknown>;
+
+const HEX_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const FINAL: RunStatus[] = ["success", "error", "timeout", "interrupted"];
+
+export interface CreateRunRequest {
+  assistant_id: string;
+  kwargs: RunKwargs;
+  metadata?: Obj;
+  multitask_strategy?: MultitaskStrategy;
+  if_not_exists?: "reject" | "create";
+  after_seconds?: number;
+}
+
+export interface RunService {
+  /** Queues a run on a thread (or, with no thread id, on a new temporary thread). */
+  create(threadId: string | undefined, request: CreateRunRequest): Promise<Run>;
+  /** Waits until the run has ended and returns it (undefined if it was deleted meanwhile). */
+  join(runId: string, signal?: AbortSignal): Promise<Run | undefined>;
+  /** Waits for the run and returns its final values, or `{__error__}` when it failed. */
+  result(runId: string, threadId: string, signal?: AbortSignal): Promise<unknown>;
+  cancel(runIds: string[], action: CancelAction, threadId?: string): Promise<number>;
+}
+
+export interface RunServiceOptions {
+  storage: Storage;
+  graphs: GraphRegistry;
+  events: RunEventLog;
+  control: RunControl;
+  defaultStrategy: MultitaskStrategy;
+}
+
+export function createRunService(options: RunServiceOptions): RunService {
+  const { storage, graphs, events, control } = options;
+
+  /** An assistant id, or a graph id standing for its default assistant (as the SDK allows). */
+  const resolveAssistant = async (idOrGraph: string) => {
+    const assistantId = HEX_ID.test(idOrGraph)
+      ? idOrGraph
+      : graphs.has(idOrGraph)
+        ? defaultAssistantId(idOrGraph)
+        : undefined;
+    const assistant = assistantId ? await storage.assistants.find(assistantId) : undefined;
+    if (!assistant) throw new AppError("not_found", `assistant '${idOrGraph}' not found`);
+    if (!graphs.has(assistant.graph_id)) throw new AppError("not_found", `graph '${assistant.graph_id}' not found`);
+    return assistant;
+  };
+
+  const cancel = async (runIds: string[], action: CancelAction, threadId?: string) => {
+    const touched = await storage.runs.cancel(runIds, action, threadId);
+    for (const t of touched) {
+      if (t.was === "running") control.cancel(t.run_id, action);
+      else if (!events.isClosed(t.run_id)) {
+        events.append(t.run_id, "end", null);
+        events.close(t.run_id);
+      }
+    }
+    return touched.length;
+  };
+
+  const join = async (runId: string, signal?: AbortSignal) => {
+    while (!signal?.aborted) {
+      const run = await storage.runs.find(runId);
+      if (!run || FINAL.includes(run.status)) return run;
+      // Events close right after the run's row is final; the timeout covers runs on other replicas.
+      const reader = events.read(runId, {
+        signal: AbortSignal.any([AbortSignal.timeout(1000), ...(signal ? [signal] : [])]),
+      });
+      for await (const _ of reader) {
+        // drain until the run closes
+      }
+    }
+    return undefined;
+  };
+
+  return {
+    async create(threadId, request) {
+      const assistant = await resolveAssistant(request.assistant_id);
+      const temporary = threadId === undefined;
+      const kwargs: RunKwargs = { ...request.kwargs, ...(temporary ? { temporary: true } : {}) };
+      const { run, cancelled } = await storage.runs.create({
+        run_id: crypto.randomUUID(),
+        thread_id: threadId ?? crypto.randomUUID(),
+        assistant_id: assistant.assistant_id,
+        metadata: request.metadata,
+        kwargs: kwargs as unknown as Obj,
+        multitask_strategy: request.multitask_strategy ?? options.defaultStrategy,
+        after_seconds: request.after_seconds,
+        if_not_exists: temporary ? "create" : request.if_not_exists,
+        thread_metadata: { graph_id: assistant.graph_id, assistant_id: assistant.assistant_id },
+      });
+      for (const c of cancelled) {
+        if (c.was === "running") control.cancel(c.run_id, c.action);
+        else {
+          events.append(c.run_id, "end", null);
+          events.close(c.run_id);
+        }
+      }
+      control.queued();
+      return run;
+    },
+
+    join,
+
+    async result(runId, threadId, signal) {
+      let values: unknown;
+      let error: unknown;
+      for await (const event of events.read(runId, { signal })) {
+        if (event.event === "values") values = event.data;
+        if (event.event === "error") error = event.data;
+      }
+      const run = await join(runId, signal);
+      if (error !== undefined || run?.status === "error") return { __error__: error ?? run?.error };
+      if (values !== undefined) return values;
+      const thread = await storage.threads.get(threadId).catch(() => undefined);
+      return thread?.values ?? null;
+    },
+
+    cancel,
+  };
+}

@@ -1,0 +1,196 @@
+import type { Logger } from "@fractal/infra/logger";
+import type { RunControl } from "@fractal/infra/run-control";
+import type { RunEventLog } from "@fractal/infra/run-events";
+import { type CancelAction, type ClaimedRun, deleteRunCheckpoints } from "@fractal/infra/storage/runs";
+import type { Storage } from "@fractal/infra/storage/storage";
+import type { GraphRegistry } from "../registry.ts";
+import { readState } from "../thread-state.ts";
+import { executeRun, type RunOutcome } from "./execute-run.ts";
+import type { RunKwargs } from "./run-kwargs.ts";
+
+export interface WorkerOptions {
+  storage: Storage;
+  graphs: GraphRegistry;
+  events: RunEventLog;
+  control: RunControl;
+  logger: Logger;
+  workerId?: string;
+  /** Runs executed at once (N_JOBS_PER_WORKER). */
+  concurrency?: number;
+  leaseMs?: number;
+  heartbeatMs?: number;
+  /** How often to look for runs when nothing signals one. */
+  pollMs?: number;
+  sweepMs?: number;
+  maxAttempts?: number;
+}
+
+export interface Worker {
+  readonly id: string;
+  start(): void;
+  /** Stops claiming and waits for runs in flight (up to `drainMs`), then hands the rest back. */
+  stop(drainMs?: number): Promise<void>;
+  active(): number;
+}
+
+interface Active {
+  controller: AbortController;
+  action?: CancelAction;
+  done: Promise<void>;
+}
+
+/** Claims runs from the database and executes them; any number of workers may share a database. */
+export function createWorker(options: WorkerOptions): Worker {
+  const { storage, graphs, events, control } = options;
+  const id = options.workerId ?? `worker-${crypto.randomUUID().slice(0, 8)}`;
+  const concurrency = options.concurrency ?? 10;
+  const leaseMs = options.leaseMs ?? 30_000;
+  const logger = options.logger.child({ worker_id: id });
+  const active = new Map<string, Active>();
+  let running = false;
+  let ticking = false;
+  let again = false;
+  const timers: Array<ReturnType<typeof setInterval>> = [];
+  const unsubscribers: Array<() => void> = [];
+
+  const requestCancel = (runId: string, action: CancelAction) => {
+    const entry = active.get(runId);
+    if (!entry) return;
+    entry.action = action;
+    entry.controller.abort();
+  };
+
+  const tick = async () => {
+    if (!running) return;
+    if (ticking) {
+      again = true;
+      return;
+    }
+    ticking = true;
+    try {
+      do {
+        again = false;
+        while (running && active.size < concurrency) {
+          const run = await storage.runs.claim(id, leaseMs);
+          if (!run) break;
+          start(run);
+        }
+      } while (again && running);
+    } catch (error) {
+      logger.error("claim failed", { error });
+    } finally {
+      ticking = false;
+    }
+  };
+
+  const start = (run: ClaimedRun) => {
+    const controller = new AbortController();
+    const entry: Active = { controller, action: run.cancel_action ?? undefined, done: Promise.resolve() };
+    if (run.cancel_action) controller.abort();
+    active.set(run.run_id, entry);
+    entry.done = execute(run, entry)
+      .catch((error) => logger.error("run bookkeeping failed", { run_id: run.run_id, error }))
+      .finally(() => {
+        active.delete(run.run_id);
+        void tick();
+      });
+  };
+
+  const execute = async (run: ClaimedRun, entry: Active) => {
+    const log = logger.child({ run_id: run.run_id, thread_id: run.thread_id });
+    const kwargs = run.kwargs as unknown as RunKwargs;
+    const started = performance.now();
+    const emit = (event: string, data: unknown) => {
+      events.append(run.run_id, event, data);
+    };
+    emit("metadata", { run_id: run.run_id, attempt: run.attempt });
+    log.info("run started", { attempt: run.attempt });
+    let outcome: RunOutcome;
+    const assistant = await storage.assistants.find(run.assistant_id);
+    if (!assistant) {
+      const error = { error: "AssistantNotFound", message: `assistant '${run.assistant_id}' no longer exists` };
+      emit("error", error);
+      outcome = { status: "error", error, thread: { status: "error", values: null, interrupts: {} } };
+    } else {
+      const graph = await graphs.resolve(assistant.graph_id, {
+        checkpointer: storage.checkpoints.saver,
+        config: assistant.config,
+      });
+      outcome = await executeRun({ graph, run, assistant, emit, signal: entry.controller.signal });
+      if (entry.action === "rollback") {
+        await deleteRunCheckpoints(storage.database.db, run.thread_id, run.run_id);
+        const state = await readState(graph, run.thread_id);
+        outcome = { status: "interrupted", thread: { status: "idle", values: state.values, interrupts: {} } };
+      }
+    }
+    const finished = await storage.runs.finish(id, run.run_id, outcome);
+    if (!finished) log.warn("lease lost before the run finished; its result is discarded");
+    if (entry.action === "rollback") await storage.runs.delete(run.thread_id, run.run_id).catch(() => {});
+    if (kwargs.temporary && kwargs.on_completion !== "keep") {
+      await storage.threads.delete(run.thread_id).catch(() => {});
+      await storage.checkpoints.deleteThread(run.thread_id);
+    }
+    emit("end", null);
+    events.close(run.run_id);
+    log.info("run finished", {
+      status: outcome.status,
+      cancel: entry.action,
+      duration_ms: Math.round(performance.now() - started),
+    });
+  };
+
+  return {
+    id,
+    start() {
+      if (running) return;
+      running = true;
+      unsubscribers.push(
+        control.onQueued(() => void tick()),
+        control.onCancel(requestCancel),
+      );
+      timers.push(setInterval(() => void tick(), options.pollMs ?? 500));
+      timers.push(
+        setInterval(
+          async () => {
+            try {
+              const flagged = await storage.runs.heartbeat(id, [...active.keys()], leaseMs);
+              for (const { run_id, action } of flagged) requestCancel(run_id, action);
+            } catch (error) {
+              logger.error("heartbeat failed", { error });
+            }
+          },
+          options.heartbeatMs ?? Math.max(50, Math.floor(leaseMs / 3)),
+        ),
+      );
+      timers.push(
+        setInterval(async () => {
+          try {
+            const swept = await storage.runs.sweep(options.maxAttempts ?? 3);
+            if (swept.length > 0) logger.warn("re-queued runs whose worker stopped", { runs: swept });
+          } catch (error) {
+            logger.error("sweep failed", { error });
+          }
+        }, options.sweepMs ?? 5_000),
+      );
+      void tick();
+      logger.info("worker started", { concurrency });
+    },
+    async stop(drainMs = 10_000) {
+      running = false;
+      for (const t of timers.splice(0)) clearInterval(t);
+      for (const u of unsubscribers.splice(0)) u();
+      const inflight = [...active.entries()];
+      const drained = await Promise.race([
+        Promise.all(inflight.map(([, a]) => a.done)).then(() => true),
+        Bun.sleep(drainMs).then(() => false),
+      ]);
+      if (!drained) {
+        for (const [runId, entry] of active) {
+          entry.controller.abort();
+          await storage.runs.release(id, runId);
+        }
+      }
+    },
+    active: () => active.size,
+  };
+}
