@@ -77,7 +77,11 @@ export interface TestServer {
 }
 
 /** A server in the given mode with storage of its own (temp data dir, or a fresh Postgres database). */
-export async function startTestServer(mode: Mode, extraEnv: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(
+  mode: Mode,
+  extraEnv: Record<string, string> = {},
+  args: string[] = [],
+): Promise<TestServer> {
   let env: Record<string, string>;
   let cleanup: () => Promise<void>;
   if (mode === "embedded") {
@@ -89,7 +93,7 @@ export async function startTestServer(mode: Mode, extraEnv: Record<string, strin
     env = { DATABASE_URL: db.url };
     cleanup = db.drop;
   }
-  const server = await spawnServer({ env: { ...env, ...extraEnv } });
+  const server = await spawnServer({ env: { ...env, ...extraEnv }, args });
   const client = new Client({ apiUrl: server.url });
   return {
     mode,
@@ -99,7 +103,7 @@ export async function startTestServer(mode: Mode, extraEnv: Record<string, strin
     truncate: async () => {
       const res = await fetch(`${server.url}/internal/truncate`, {
         method: "POST",
-        body: JSON.stringify({ threads: true, assistants: true, checkpointer: true }),
+        body: JSON.stringify({ runs: true, threads: true, assistants: true, checkpointer: true }),
       });
       if (!res.ok) throw new Error(`truncate failed: ${res.status} ${await res.text()}`);
     },
@@ -132,10 +136,14 @@ export async function rawRequest(
  * Registers hooks that start a server for the enclosing describe block and stop it afterwards;
  * returns a getter, valid inside tests.
  */
-export function useTestServer(mode: Mode, extraEnv: Record<string, string> = {}): () => TestServer {
+export function useTestServer(
+  mode: Mode,
+  extraEnv: Record<string, string> = {},
+  args: string[] = [],
+): () => TestServer {
   let server: TestServer | undefined;
   beforeAll(async () => {
-    server = await startTestServer(mode, extraEnv);
+    server = await startTestServer(mode, extraEnv, args);
   }, 90_000);
   afterAll(async () => server?.stop());
   return () => {

@@ -12,6 +12,15 @@ const CHECKPOINT_TABLES = ["checkpoints", "checkpoint_blobs", "checkpoint_writes
  * strings; a random suffix keeps sibling branches apart.
  */
 export class ForkSafePostgresSaver extends PostgresSaver {
+  /** Stamps the writing run's id on each checkpoint, so a rollback can remove exactly that run's. */
+  override put(...args: Parameters<PostgresSaver["put"]>): ReturnType<PostgresSaver["put"]> {
+    const [config, checkpoint, metadata, newVersions] = args;
+    const runId = config.configurable?.run_id;
+    // CheckpointMetadata declares no extra keys, but the saver stores the whole object.
+    const stamped = typeof runId === "string" ? ({ ...metadata, run_id: runId } as typeof metadata) : metadata;
+    return super.put(config, checkpoint, stamped, newVersions);
+  }
+
   // @ts-expect-error PostgresSaver is typed for numeric versions; LangGraph accepts string ones.
   override getNextVersion(current: string | number | undefined): string {
     const counter =

@@ -249,7 +249,13 @@ export function describeStorageContract(name: string, open: () => Promise<Databa
         channel_versions: { topic: 1 },
         versions_seen: {},
       };
-      const saved = await saver.put(config, checkpoint, { source: "update", step: 0, parents: {} }, { topic: 1 });
+      const saved = await saver.put(
+        { configurable: { ...config.configurable, run_id: "run-1" } },
+        checkpoint,
+        { source: "update", step: 0, parents: {} },
+        { topic: 1 },
+      );
+      expect((await saver.getTuple(config))?.metadata).toMatchObject({ run_id: "run-1" });
       await saver.putWrites(saved, [["topic", "dogs"]], "task-1");
       const before = await storage.checkpoints.countRows(from);
       expect(before).toBeGreaterThanOrEqual(3);

@@ -1,0 +1,372 @@
+import { beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { resolve } from "node:path";
+import { defaultAssistantId } from "@fractal/graphs/default-assistants";
+import { expectStatus } from "./expect-status.ts";
+import { MODES, type TestServer, useTestServer } from "./harness.ts";
+
+const CONFIG = resolve(import.meta.dir, "fixtures/run-graphs/langgraph.json");
+const human = (content: string) => ({ messages: [{ role: "user", content }] });
+type Event = { event: string; data: unknown; id?: string };
+
+async function collect(stream: AsyncIterable<Event>): Promise<Event[]> {
+  const out: Event[] = [];
+  for await (const e of stream) out.push(e);
+  return out;
+}
+
+for (const mode of MODES) {
+  describe(`runs API (${mode})`, () => {
+    const current = useTestServer(mode, { FRACTAL_STREAM_HEARTBEAT_MS: "200" }, ["--config", CONFIG]);
+    let server: TestServer;
+    beforeAll(() => {
+      server = current();
+    });
+    beforeEach(async () => server.truncate());
+
+    test("background run then join: the agent answers, run and thread end consistent", async () => {
+      const thread = await server.client.threads.create();
+      const run = await server.client.runs.create(thread.thread_id, "agent", { input: human("hi") });
+      expect(run).toMatchObject({
+        thread_id: thread.thread_id,
+        assistant_id: defaultAssistantId("agent"),
+        status: "pending",
+      });
+      const values = (await server.client.runs.join(thread.thread_id, run.run_id)) as {
+        messages: Array<{ type: string; content: string }>;
+      };
+      expect(values.messages.map((m) => [m.type, m.content])).toEqual([
+        ["human", "hi"],
+        ["ai", "You said: hi"],
+      ]);
+      expect(await server.client.runs.get(thread.thread_id, run.run_id)).toMatchObject({ status: "success" });
+      expect(await server.client.threads.get(thread.thread_id)).toMatchObject({
+        status: "idle",
+        metadata: { graph_id: "agent", assistant_id: defaultAssistantId("agent") },
+      });
+      expect((await server.client.runs.list(thread.thread_id)).map((r) => r.run_id)).toEqual([run.run_id]);
+    });
+
+    test("wait returns final values; config reaches the graph (assistant → run merge)", async () => {
+      const assistant = await server.client.assistants.create({
+        graphId: "agent",
+        config: { configurable: { model: "fake:assistant" } },
+      });
+      const thread = await server.client.threads.create();
+      const byAssistant = (await server.client.runs.wait(thread.thread_id, assistant.assistant_id, {
+        input: human("one"),
+      })) as { messages: Array<{ content: string }> };
+      expect(byAssistant.messages.at(-1)?.content).toBe("assistant: one");
+      const overridden = (await server.client.runs.wait(thread.thread_id, assistant.assistant_id, {
+        input: human("two"),
+        config: { configurable: { model: "fake:run" } },
+      })) as { messages: Array<{ content: string }> };
+      expect(overridden.messages.map((m) => m.content)).toEqual(["one", "assistant: one", "two", "run: two"]);
+    });
+
+    test("stateless wait deletes its temporary thread unless on_completion=keep", async () => {
+      const before = await server.client.threads.count();
+      const values = (await server.client.runs.wait(null, "agent", { input: human("stateless") })) as {
+        messages: unknown[];
+      };
+      expect(values.messages.length).toBe(2);
+      expect(await server.client.threads.count()).toBe(before);
+      // The SDK's types leave onCompletion off stateless waits, but it sends it and the Platform honours it.
+      await server.client.runs.wait(null, "agent", { input: human("keep me"), onCompletion: "keep" } as never);
+      expect(await server.client.threads.count()).toBe(before + 1);
+    });
+
+    test("stream: metadata first, requested modes, strictly increasing ids, end last", async () => {
+      const thread = await server.client.threads.create();
+      const events = await collect(
+        server.client.runs.stream(thread.thread_id, "agent", {
+          input: human("tell me more"),
+          streamMode: ["values", "updates", "messages-tuple", "debug", "tasks", "checkpoints"],
+        }) as AsyncIterable<Event>,
+      );
+      const names = events.map((e) => e.event);
+      expect(names[0]).toBe("metadata");
+      expect(events[0]?.data).toMatchObject({ attempt: 1 });
+      expect(names.at(-1)).toBe("end");
+      for (const mode of ["values", "updates", "messages", "debug", "tasks", "checkpoints"])
+        expect(names).toContain(mode);
+      const tokens = events
+        .filter((e) => e.event === "messages")
+        .map((e) => (e.data as [{ content: string }])[0].content);
+      expect(tokens.join("")).toBe("You said: tell me more");
+      expect(tokens.length).toBe(5);
+      const ids = events.map((e) => e.id as string);
+      for (let i = 1; i < ids.length; i++) {
+        const [pm, ps] = (ids[i - 1] as string).split("-").map(Number) as [number, number];
+        const [m, s] = (ids[i] as string).split("-").map(Number) as [number, number];
+        expect(m > pm || (m === pm && s > ps)).toBe(true);
+      }
+      expect(JSON.stringify(events)).not.toContain("callbacks");
+    });
+
+    test("legacy messages mode: metadata, partials that accumulate, then complete", async () => {
+      const events = await collect(
+        server.client.runs.stream(null, "agent", {
+          input: human("a b"),
+          streamMode: "messages",
+        }) as AsyncIterable<Event>,
+      );
+      const names = events.map((e) => e.event).filter((n) => n.startsWith("messages/"));
+      expect(names[0]).toBe("messages/metadata");
+      expect(names.filter((n) => n === "messages/partial").length).toBe(4);
+      const partials = events
+        .filter((e) => e.event === "messages/partial")
+        .map((e) => (e.data as Array<{ content: string }>)[0]?.content);
+      expect(partials).toEqual(["You", "You said:", "You said: a", "You said: a b"]);
+      expect(names.at(-1)).toBe("messages/complete");
+    });
+
+    test("custom events arrive while the run is still going (incremental stream)", async () => {
+      const thread = await server.client.threads.create();
+      const stream = server.client.runs.stream(thread.thread_id, "slow", {
+        input: {},
+        config: { configurable: { steps: 4, delay_ms: 150 } },
+        streamMode: "custom",
+      }) as AsyncIterable<Event>;
+      const seen: Array<{ event: string; runStatus?: string }> = [];
+      for await (const e of stream) {
+        if (e.event === "custom" && seen.length === 1) {
+          const runs = await server.client.runs.list(thread.thread_id);
+          seen.push({ event: e.event, runStatus: runs[0]?.status });
+        } else seen.push({ event: e.event });
+      }
+      expect(seen[1]).toEqual({ event: "custom", runStatus: "running" });
+      expect(seen.filter((e) => e.event === "custom").length).toBe(4);
+    });
+
+    test("stream_subgraphs names subgraph events mode|namespace", async () => {
+      const events = await collect(
+        server.client.runs.stream(null, "parent", {
+          input: {},
+          streamMode: "updates",
+          streamSubgraphs: true,
+        }) as AsyncIterable<Event>,
+      );
+      const names = events.map((e) => e.event);
+      expect(names.some((n) => /^updates\|child:/.test(n))).toBe(true);
+      expect(names).toContain("updates");
+    });
+
+    test("a failing graph: error event, run error, thread error, wait reports __error__", async () => {
+      const thread = await server.client.threads.create();
+      const events = await collect(
+        server.client.runs.stream(thread.thread_id, "fails", { input: {} }) as AsyncIterable<Event>,
+      );
+      const error = events.find((e) => e.event === "error");
+      expect(error?.data).toMatchObject({ message: "boom in node" });
+      const [run] = await server.client.runs.list(thread.thread_id);
+      expect(run?.status).toBe("error");
+      expect((await server.client.threads.get(thread.thread_id)).status).toBe("error");
+      await expect(server.client.runs.wait(null, "fails", { input: {} })).rejects.toThrow(/boom in node/);
+    });
+
+    test("human in the loop: interrupt, state shows it, resume with command", async () => {
+      const thread = await server.client.threads.create();
+      await server.client.runs.wait(thread.thread_id, "hitl", { input: { question: "ship it?" } });
+      expect((await server.client.threads.get(thread.thread_id)).status).toBe("interrupted");
+      const [run] = await server.client.runs.list(thread.thread_id);
+      expect(run?.status).toBe("interrupted");
+      const state = await server.client.threads.getState(thread.thread_id);
+      expect(state.next).toEqual(["ask"]);
+      expect(state.tasks[0]?.interrupts[0]?.value).toEqual({ question: "ship it?" });
+      const done = await server.client.runs.wait(thread.thread_id, "hitl", { command: { resume: "yes" } });
+      expect(done).toMatchObject({ question: "ship it?", answer: "yes", done: true });
+      expect((await server.client.threads.get(thread.thread_id)).status).toBe("idle");
+    });
+
+    test("interrupt_before pauses at a node; a null-input run continues; update then goto", async () => {
+      const thread = await server.client.threads.create();
+      await server.client.runs.wait(thread.thread_id, "agent", { input: human("wait"), interruptBefore: ["agent"] });
+      const paused = await server.client.threads.getState(thread.thread_id);
+      expect(paused.next).toEqual(["agent"]);
+      const resumed = (await server.client.runs.wait(thread.thread_id, "agent", { input: null })) as {
+        messages: Array<{ content: string }>;
+      };
+      expect(resumed.messages.at(-1)?.content).toBe("You said: wait");
+      const updated = (await server.client.runs.wait(thread.thread_id, "agent", {
+        command: { update: human("injected"), goto: "agent" },
+      })) as { messages: Array<{ content: string }> };
+      expect(updated.messages.slice(-2).map((m) => m.content)).toEqual(["injected", "You said: injected"]);
+    });
+
+    test("state update as_node, then a run continues from there; a run from an older checkpoint forks", async () => {
+      const thread = await server.client.threads.create({ graphId: "agent" });
+      await server.client.runs.wait(thread.thread_id, "agent", { input: human("first") });
+      const history = await server.client.threads.getHistory(thread.thread_id);
+      const start = history.at(-1)?.checkpoint.checkpoint_id as string;
+      const forked = (await server.client.runs.wait(thread.thread_id, "agent", {
+        input: human("other"),
+        checkpointId: start,
+      })) as { messages: Array<{ content: string }> };
+      expect(forked.messages.map((m) => m.content)).toEqual(["other", "You said: other"]);
+      await server.client.threads.updateState(thread.thread_id, {
+        values: human("typed by hand"),
+        asNode: "__start__",
+      });
+      const continued = (await server.client.runs.wait(thread.thread_id, "agent", { input: null })) as {
+        messages: Array<{ content: string }>;
+      };
+      expect(continued.messages.at(-1)?.content).toBe("You said: typed by hand");
+    });
+
+    test("multitask reject: 409 while a run is active; 20 concurrent creates leave one run", async () => {
+      const thread = await server.client.threads.create();
+      const slowRun = { input: {}, config: { configurable: { steps: 1, delay_ms: 800 } } };
+      const results = await Promise.allSettled(
+        Array.from({ length: 20 }, () => server.client.runs.create(thread.thread_id, "slow", slowRun)),
+      );
+      expect(results.filter((r) => r.status === "fulfilled").length).toBe(1);
+      expect(
+        results.filter((r) => r.status === "rejected").every((r) => (r.reason as { status: number }).status === 409),
+      ).toBe(true);
+      await expectStatus(server.client.threads.updateState(thread.thread_id, { values: {}, asNode: "tick" }), 409);
+      const [only] = await server.client.runs.list(thread.thread_id);
+      await server.client.runs.join(thread.thread_id, only?.run_id as string);
+    });
+
+    test("multitask enqueue runs in order; interrupt cancels the active run and keeps its checkpoints", async () => {
+      const thread = await server.client.threads.create();
+      const slowRun = { input: {}, config: { configurable: { steps: 1, delay_ms: 400 } } };
+      const a = await server.client.runs.create(thread.thread_id, "slow", slowRun);
+      const b = await server.client.runs.create(thread.thread_id, "slow", { ...slowRun, multitaskStrategy: "enqueue" });
+      await server.client.runs.join(thread.thread_id, b.run_id);
+      const ra = await server.client.runs.get(thread.thread_id, a.run_id);
+      const rb = await server.client.runs.get(thread.thread_id, b.run_id);
+      expect([ra.status, rb.status]).toEqual(["success", "success"]);
+      expect(new Date(ra.updated_at) <= new Date(rb.updated_at)).toBe(true);
+      expect(((await server.client.threads.getState(thread.thread_id)).values as { steps: number[] }).steps).toEqual([
+        0, 1,
+      ]);
+
+      const long = await server.client.runs.create(thread.thread_id, "slow", {
+        input: {},
+        config: { configurable: { steps: 50, delay_ms: 100 } },
+      });
+      await Bun.sleep(300);
+      const next = await server.client.runs.create(thread.thread_id, "slow", {
+        ...slowRun,
+        multitaskStrategy: "interrupt",
+      });
+      await server.client.runs.join(thread.thread_id, next.run_id);
+      expect((await server.client.runs.get(thread.thread_id, long.run_id)).status).toBe("interrupted");
+      expect((await server.client.runs.get(thread.thread_id, next.run_id)).status).toBe("success");
+    });
+
+    test("multitask rollback deletes the active run and its checkpoints", async () => {
+      const thread = await server.client.threads.create();
+      await server.client.runs.wait(thread.thread_id, "slow", {
+        input: {},
+        config: { configurable: { steps: 1, delay_ms: 1 } },
+      });
+      const before = (await server.client.threads.getHistory(thread.thread_id, { limit: 100 })).length;
+      const long = await server.client.runs.create(thread.thread_id, "slow", {
+        input: {},
+        config: { configurable: { steps: 50, delay_ms: 100 } },
+      });
+      await Bun.sleep(300);
+      const next = await server.client.runs.create(thread.thread_id, "slow", {
+        input: {},
+        config: { configurable: { steps: 1, delay_ms: 1 } },
+        multitaskStrategy: "rollback",
+      });
+      await server.client.runs.join(thread.thread_id, next.run_id);
+      await expectStatus(server.client.runs.get(thread.thread_id, long.run_id), 404);
+      const history = await server.client.threads.getHistory(thread.thread_id, { limit: 100 });
+      // Only the kept run and the new one wrote checkpoints (input + loop steps each).
+      expect(history.length).toBe(before * 2);
+      expect(((await server.client.threads.getState(thread.thread_id)).values as { steps: number[] }).steps).toEqual([
+        0, 1,
+      ]);
+    });
+
+    test("cancel with wait, cancel of a finished run, bulk cancel of pending runs", async () => {
+      const thread = await server.client.threads.create();
+      const long = await server.client.runs.create(thread.thread_id, "slow", {
+        input: {},
+        config: { configurable: { steps: 50, delay_ms: 100 } },
+      });
+      await Bun.sleep(300);
+      await server.client.runs.cancel(thread.thread_id, long.run_id, true);
+      expect((await server.client.runs.get(thread.thread_id, long.run_id)).status).toBe("interrupted");
+      await expectStatus(server.client.runs.cancel(thread.thread_id, long.run_id), 409);
+
+      const other = await server.client.threads.create();
+      const later = await server.client.runs.create(other.thread_id, "agent", { input: human("x"), afterSeconds: 60 });
+      await server.client.runs.cancelMany({ runIds: [later.run_id], action: "interrupt" });
+      expect((await server.client.runs.get(other.thread_id, later.run_id)).status).toBe("interrupted");
+      expect((await server.client.threads.get(other.thread_id)).status).toBe("idle");
+    });
+
+    test("join stream with Last-Event-ID yields each remaining event exactly once", async () => {
+      const thread = await server.client.threads.create();
+      const all = await collect(
+        server.client.runs.stream(thread.thread_id, "slow", {
+          input: {},
+          config: { configurable: { steps: 5, delay_ms: 1 } },
+          streamMode: ["custom", "values"],
+        }) as AsyncIterable<Event>,
+      );
+      const [run] = await server.client.runs.list(thread.thread_id);
+      const cut = 3;
+      const rest = await collect(
+        server.client.runs.joinStream(thread.thread_id, run?.run_id as string, {
+          lastEventId: all[cut - 1]?.id,
+        }) as AsyncIterable<Event>,
+      );
+      expect(rest.map((e) => e.id)).toEqual(all.slice(cut).map((e) => e.id));
+      const everything = await collect(
+        server.client.runs.joinStream(thread.thread_id, run?.run_id as string, {
+          lastEventId: "-1",
+        }) as AsyncIterable<Event>,
+      );
+      expect(everything.map((e) => e.id)).toEqual(all.map((e) => e.id));
+    });
+
+    test("on_disconnect=cancel cancels the run when the client goes away", async () => {
+      const thread = await server.client.threads.create();
+      const controller = new AbortController();
+      const stream = server.client.runs.stream(thread.thread_id, "slow", {
+        input: {},
+        config: { configurable: { steps: 50, delay_ms: 100 } },
+        streamMode: "custom",
+        onDisconnect: "cancel",
+        signal: controller.signal,
+      }) as AsyncIterable<Event>;
+      try {
+        for await (const e of stream) if (e.event === "custom") controller.abort();
+      } catch {
+        // aborted on purpose
+      }
+      const [run] = await server.client.runs.list(thread.thread_id);
+      const final = await server.client.runs.join(thread.thread_id, run?.run_id as string);
+      expect(final).toBeDefined();
+      expect((await server.client.runs.get(thread.thread_id, run?.run_id as string)).status).toBe("interrupted");
+    });
+
+    test("batch creates stateless runs; unknown assistant is 404; delete finished runs only", async () => {
+      const runs = await server.client.runs.createBatch([
+        { assistantId: "agent", input: human("one") },
+        { assistantId: "agent", input: human("two") },
+      ]);
+      expect(runs.length).toBe(2);
+      await expectStatus(server.client.runs.create(null, crypto.randomUUID(), { input: {} }), 404);
+      await expectStatus(server.client.runs.create(null, "no-such-graph", { input: {} }), 404);
+      const thread = await server.client.threads.create();
+      const run = await server.client.runs.create(thread.thread_id, "agent", { input: human("x"), afterSeconds: 60 });
+      await expectStatus(server.client.runs.delete(thread.thread_id, run.run_id), 409);
+      await server.client.runs.cancel(thread.thread_id, run.run_id);
+      await server.client.runs.delete(thread.thread_id, run.run_id);
+      await expectStatus(server.client.runs.get(thread.thread_id, run.run_id), 404);
+      await expectStatus(server.client.runs.create(crypto.randomUUID(), "agent", { input: {} }), 404);
+      const created = await server.client.runs.create(crypto.randomUUID(), "agent", {
+        input: human("new"),
+        ifNotExists: "create",
+      });
+      expect((await server.client.runs.join(created.thread_id, created.run_id)) as object).toHaveProperty("messages");
+    });
+  });
+}
