@@ -178,6 +178,28 @@ for (const mode of MODES) {
       expect((await server.client.threads.get(thread.thread_id)).status).toBe("idle");
     });
 
+    test("a new run on an interrupted thread never silently drops the interrupt", async () => {
+      const thread = await server.client.threads.create();
+      await server.client.runs.wait(thread.thread_id, "hitl", { input: { question: "q1" } });
+      await expectStatus(server.client.runs.create(thread.thread_id, "hitl", { input: { question: "q2" } }), 409);
+      await expectStatus(
+        server.client.runs.create(thread.thread_id, "hitl", {
+          input: { question: "q2" },
+          multitaskStrategy: "enqueue",
+        }),
+        409,
+      );
+      const state = await server.client.threads.getState(thread.thread_id);
+      expect(state.tasks[0]?.interrupts[0]?.value).toEqual({ question: "q1" });
+      // Deliberately starting over discards the interrupt.
+      await server.client.runs.wait(thread.thread_id, "hitl", {
+        input: { question: "q3" },
+        multitaskStrategy: "interrupt",
+      });
+      const after = await server.client.threads.getState(thread.thread_id);
+      expect(after.tasks[0]?.interrupts[0]?.value).toEqual({ question: "q3" });
+    });
+
     test("interrupt_before pauses at a node; a null-input run continues; update then goto", async () => {
       const thread = await server.client.threads.create();
       await server.client.runs.wait(thread.thread_id, "agent", { input: human("wait"), interruptBefore: ["agent"] });

@@ -97,6 +97,7 @@ export function createRunService(options: RunServiceOptions): RunService {
         after_seconds: request.after_seconds,
         if_not_exists: temporary ? "create" : request.if_not_exists,
         thread_metadata: { graph_id: assistant.graph_id, assistant_id: assistant.assistant_id },
+        starts_new_work: kwargs.command?.resume === undefined && kwargs.input !== undefined && kwargs.input !== null,
       });
       for (const c of cancelled) {
         if (c.was === "running") control.cancel(c.run_id, c.action);

@@ -41,6 +41,11 @@ export interface CreateRun {
   if_not_exists?: "reject" | "create";
   /** Metadata stamped on the thread (graph_id, assistant_id), merged. */
   thread_metadata?: Obj;
+  /**
+   * Whether the run starts new work (has input and no `command.resume`). On a thread waiting at an
+   * interrupt such a run would drop the interrupt, so it follows the multitask rules instead.
+   */
+  starts_new_work?: boolean;
 }
 
 export interface CreatedRun {
@@ -156,6 +161,16 @@ export function createRunStore(db: Kysely<Tables>): RunStore {
           .orderBy("seq")
           .execute();
         const cancelled: CreatedRun["cancelled"] = [];
+        // A thread paused at an interrupt counts as busy for a run that would start over it:
+        // reject and enqueue refuse (a queue behind a human never moves); interrupt and rollback
+        // discard the pending interrupt on purpose.
+        if (active.length === 0 && thread.status === "interrupted" && input.starts_new_work) {
+          if (input.multitask_strategy === "reject" || input.multitask_strategy === "enqueue") {
+            throw conflict(
+              `thread '${input.thread_id}' is waiting at an interrupt; resume it with command.resume, or start over with multitask_strategy interrupt or rollback`,
+            );
+          }
+        }
         if (active.length > 0) {
           if (input.multitask_strategy === "reject") {
             throw conflict(`thread '${input.thread_id}' has a run in progress (multitask_strategy=reject)`, {
