@@ -16,6 +16,7 @@ const config: Config = {
   jobsPerWorker: 0,
   multitaskStrategy: "reject",
   streamHeartbeatMs: 15_000,
+  streamRetainMs: 60_000,
   runLeaseMs: 30_000,
   runMaxAttempts: 3,
 };

@@ -7,7 +7,7 @@ import { cors } from "hono/cors";
 import type { Deps } from "./deps.ts";
 import type { AppEnv } from "./env.ts";
 import { registerAssistantRoutes } from "./routes/assistants.ts";
-import { registerInternalRoutes } from "./routes/internal.ts";
+import { registerInternalRoutes, registerInternalStatsRoute } from "./routes/internal.ts";
 import { registerRunOpsRoutes } from "./routes/run-ops.ts";
 import { registerRunRoutes } from "./routes/runs.ts";
 import { registerSystemRoutes } from "./routes/system.ts";
@@ -51,7 +51,10 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   registerThreadStateRoutes(app, api);
   registerRunRoutes(app, api);
   registerRunOpsRoutes(app, api);
-  if (deps.config.testRoutes) registerInternalRoutes(app, api);
+  if (deps.config.testRoutes) {
+    registerInternalRoutes(app, api);
+    registerInternalStatsRoute(app);
+  }
 
   app.onError(createErrorHandler<AppEnv>());
   app.notFound(notFoundHandler);

@@ -28,6 +28,7 @@ const envSchema = z.object({
   N_JOBS_PER_WORKER: z.coerce.number().int().min(0).max(1000).default(10),
   FRACTAL_MULTITASK_STRATEGY: z.enum(["reject", "enqueue", "interrupt", "rollback"]).default("reject"),
   FRACTAL_STREAM_HEARTBEAT_MS: z.coerce.number().int().min(50).default(15_000),
+  FRACTAL_STREAM_RETAIN_MS: z.coerce.number().int().min(0).default(60_000),
   FRACTAL_RUN_LEASE_MS: z.coerce.number().int().min(100).default(30_000),
   FRACTAL_RUN_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(3),
 });
@@ -47,6 +48,8 @@ export interface Config {
   jobsPerWorker: number;
   multitaskStrategy: "reject" | "enqueue" | "interrupt" | "rollback";
   streamHeartbeatMs: number;
+  /** How long a finished run's events stay available for joins and reconnects. */
+  streamRetainMs: number;
   runLeaseMs: number;
   runMaxAttempts: number;
 }
@@ -121,6 +124,7 @@ export function loadConfig(
     jobsPerWorker: e.N_JOBS_PER_WORKER,
     multitaskStrategy: e.FRACTAL_MULTITASK_STRATEGY,
     streamHeartbeatMs: e.FRACTAL_STREAM_HEARTBEAT_MS,
+    streamRetainMs: e.FRACTAL_STREAM_RETAIN_MS,
     runLeaseMs: e.FRACTAL_RUN_LEASE_MS,
     runMaxAttempts: e.FRACTAL_RUN_MAX_ATTEMPTS,
   };

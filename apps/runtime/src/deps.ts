@@ -65,7 +65,7 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
     });
     await ensureDefaultAssistants(storage.assistants, graphs.ids());
     logger.info("database ready", { kind: database.kind, ms: Math.round(performance.now() - started) });
-    const events = createRunEventLog();
+    const events = createRunEventLog({ retainMs: config.streamRetainMs });
     const control = createLocalRunControl();
     const worker = createWorker({
       storage,

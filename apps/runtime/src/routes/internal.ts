@@ -34,3 +34,11 @@ export function registerInternalRoutes(app: Hono<AppEnv>, api: OpenApiRegistry):
     ),
   );
 }
+
+/** Test-only view of in-process stream state, to prove disconnects leave nothing behind. */
+export function registerInternalStatsRoute(app: Hono<AppEnv>): void {
+  app.get("/internal/stats", (c) => {
+    const { events, control, worker } = c.var.deps;
+    return c.json({ events: events.stats(), control_listeners: control.listenerCount(), active_runs: worker.active() });
+  });
+}
