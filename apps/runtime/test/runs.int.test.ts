@@ -369,6 +369,11 @@ for (const mode of MODES) {
       expect((await server.client.runs.get(thread.thread_id, run?.run_id as string)).status).toBe("interrupted");
     });
 
+    test("a graph calls another assistant on this server through new Client() with no URL", async () => {
+      const result = await server.client.runs.wait(null, "delegate", { input: { ask: "from inside" } });
+      expect(result).toEqual({ ask: "from inside", reply: "You said: from inside" });
+    });
+
     test("batch creates stateless runs; unknown assistant is 404; delete finished runs only", async () => {
       const runs = await server.client.runs.createBatch([
         { assistantId: "agent", input: human("one") },

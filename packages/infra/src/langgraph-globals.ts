@@ -15,3 +15,19 @@ export function registerSdkLogger(logger: Logger): void {
     debug: (msg: unknown, ...rest: unknown[]) => sdk.debug(String(msg), rest.length ? { args: rest } : undefined),
   };
 }
+
+const SDK_URL = Symbol.for("langgraph_api:url");
+const SDK_FETCH = Symbol.for("langgraph_api:fetch");
+
+/**
+ * Lets graphs running in this process use the SDK with no URL (`new Client()`, `RemoteGraph`):
+ * the SDK reads these globals when no `apiUrl` is given. The fetch may call the app in-process.
+ */
+export function registerSdkClientGlobals(
+  url: string,
+  fetchImpl: (input: Request | string | URL, init?: RequestInit) => Promise<Response>,
+): void {
+  const g = globalThis as Record<symbol, unknown>;
+  g[SDK_URL] = url;
+  g[SDK_FETCH] = fetchImpl;
+}
