@@ -1,6 +1,7 @@
+import { threadEvents } from "@fractal/graphs/runs/thread-stream";
 import { AppError } from "@fractal/infra/errors";
 import type { OpenApiRegistry } from "@fractal/infra/hono/openapi";
-import { streamRunEvents } from "@fractal/infra/hono/sse";
+import { streamEvents } from "@fractal/infra/hono/sse";
 import type { Context, Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../env.ts";
@@ -25,10 +26,9 @@ async function joinStream(
   query: z.infer<typeof joinStreamQuery>,
 ): Promise<Response> {
   const { deps } = c.var;
-  return streamRunEvents(c, {
-    events: deps.events,
-    runId,
-    after: c.req.header("Last-Event-ID") ?? undefined,
+  const after = c.req.header("Last-Event-ID") ?? undefined;
+  return streamEvents(c, {
+    open: (signal) => deps.events.read(runId, { after, signal }),
     heartbeatMs: deps.config.streamHeartbeatMs,
     onDisconnect: query.cancel_on_disconnect ? () => deps.runs.cancel([runId], "interrupt").then(() => {}) : undefined,
   });
@@ -149,6 +149,31 @@ export function registerRunOpsRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
           throw new AppError("not_found", `run '${params.run_id}' not found`);
         }
         return joinStream(c, params.run_id, query);
+      },
+    ),
+  );
+
+  app.get(
+    "/threads/:thread_id/stream",
+    api.operation<AppEnv, undefined, typeof joinStreamQuery, typeof threadIdParams>(
+      {
+        method: "get",
+        path: "/threads/:thread_id/stream",
+        summary: "Stream the events of the thread's runs, staying open across runs (Last-Event-ID resumes)",
+        tags,
+        params: threadIdParams,
+        query: joinStreamQuery,
+        responses: { 200: z.string().describe("text/event-stream") },
+      },
+      async (c, { params, query }) => {
+        const { deps } = c.var;
+        await deps.storage.threads.get(params.thread_id);
+        const after = c.req.header("Last-Event-ID") ?? undefined;
+        const modes = query.stream_mode === undefined ? undefined : [query.stream_mode].flat();
+        return streamEvents(c, {
+          open: (signal) => threadEvents({ ...deps, threadId: params.thread_id, after, modes, signal }),
+          heartbeatMs: deps.config.streamHeartbeatMs,
+        });
       },
     ),
   );

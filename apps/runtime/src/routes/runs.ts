@@ -1,5 +1,5 @@
 import type { OpenApiRegistry } from "@fractal/infra/hono/openapi";
-import { streamRunEvents } from "@fractal/infra/hono/sse";
+import { streamEvents } from "@fractal/infra/hono/sse";
 import type { Context, Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../env.ts";
@@ -25,9 +25,8 @@ function createHandlers(stateless: boolean) {
     const { deps } = c.var;
     const run = await deps.runs.create(threadOf(c), toRunRequest(body, { streamMode: ["values"] }));
     const location = runLocation(run.thread_id, run.run_id);
-    return streamRunEvents(c, {
-      events: deps.events,
-      runId: run.run_id,
+    return streamEvents(c, {
+      open: (signal) => deps.events.read(run.run_id, { signal }),
       heartbeatMs: deps.config.streamHeartbeatMs,
       headers: { "Content-Location": location, Location: `${location}/stream` },
       onDisconnect:

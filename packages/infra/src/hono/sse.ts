@@ -1,20 +1,18 @@
 import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
-import type { RunEventLog } from "../run-events.ts";
+import type { StreamEvent } from "../run-events.ts";
 
-export interface RunStreamOptions {
-  events: RunEventLog;
-  runId: string;
-  /** Resume after this event id (`Last-Event-ID`); `-1` replays everything kept. */
-  after?: string;
+export interface EventStreamOptions {
+  /** Opens the event source; it must stop when the signal aborts. */
+  open: (signal: AbortSignal) => AsyncIterable<StreamEvent>;
   heartbeatMs: number;
   /** Called when the client goes away before the run ended. */
   onDisconnect?: () => void | Promise<void>;
   headers?: Record<string, string>;
 }
 
-/** Streams a run's events as SSE (`event:`, `data:`, `id:`), with heartbeat comments while idle. */
-export function streamRunEvents(c: Context, options: RunStreamOptions): Response {
+/** Streams events as SSE (`event:`, `data:`, `id:`), with heartbeat comments while idle. */
+export function streamEvents(c: Context, options: EventStreamOptions): Response {
   for (const [name, value] of Object.entries(options.headers ?? {})) c.header(name, value);
   return streamSSE(c, async (stream) => {
     const controller = new AbortController();
@@ -27,10 +25,7 @@ export function streamRunEvents(c: Context, options: RunStreamOptions): Response
       void stream.write(": heartbeat\n\n").catch(() => controller.abort());
     }, options.heartbeatMs);
     try {
-      for await (const event of options.events.read(options.runId, {
-        after: options.after,
-        signal: controller.signal,
-      })) {
+      for await (const event of options.open(controller.signal)) {
         await stream.writeSSE({ event: event.event, data: JSON.stringify(event.data ?? null), id: event.id });
         if (event.event === "end") ended = true;
       }

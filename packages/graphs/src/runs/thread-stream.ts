@@ -1,0 +1,58 @@
+import type { RunControl } from "@fractal/infra/run-control";
+import type { RunEventLog, StreamEvent } from "@fractal/infra/run-events";
+import type { Storage } from "@fractal/infra/storage/storage";
+
+export interface ThreadStreamOptions {
+  storage: Storage;
+  events: RunEventLog;
+  control: RunControl;
+  threadId: string;
+  /** Resume after this id (ids increase across runs); without it, live runs from their start onwards. */
+  after?: string;
+  /** Only these modes (plus metadata, error and end); all when empty. */
+  modes?: string[];
+  signal: AbortSignal;
+}
+
+const ALWAYS = new Set(["metadata", "error", "end"]);
+
+function wanted(event: string, modes: string[] | undefined): boolean {
+  if (!modes || modes.length === 0 || ALWAYS.has(event)) return true;
+  const base = (event.split("|")[0] ?? "").split("/")[0] ?? "";
+  return modes.includes(base) || (base === "messages" && modes.includes("messages-tuple"));
+}
+
+/** The events of a thread's runs, one run after another, staying open for runs still to come. */
+export async function* threadEvents(options: ThreadStreamOptions): AsyncGenerator<StreamEvent> {
+  const { storage, events, control, threadId, signal } = options;
+  let cursor = options.after;
+  while (!signal.aborted) {
+    const runs = (await storage.runs.list(threadId, { limit: 100, offset: 0 })).reverse();
+    let progressed = false;
+    for (const run of runs) {
+      const live = run.status === "pending" || run.status === "running";
+      // Finished runs matter only to a reader resuming from an id; their events may still be kept.
+      if (!live && (cursor === undefined || events.isClosed(run.run_id) === undefined)) continue;
+      for await (const event of events.read(run.run_id, { after: cursor, signal })) {
+        cursor = event.id;
+        progressed = true;
+        if (wanted(event.event, options.modes)) yield event;
+      }
+      if (signal.aborted) return;
+    }
+    if (!progressed) {
+      // Wait for a new run here, or re-check (runs queued by other replicas) after a while.
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          stop();
+          signal.removeEventListener("abort", done);
+          resolve();
+        };
+        const timer = setTimeout(done, 500);
+        const stop = control.onQueued(done);
+        signal.addEventListener("abort", done);
+      });
+    }
+  }
+}
