@@ -56,7 +56,12 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
   const database = await openDatabase(
     config.storage.kind === "pglite"
       ? { kind: "pglite", dataDir: config.storage.dataDir }
-      : { kind: "postgres", url: config.storage.url, poolSize: config.storage.poolSize },
+      : {
+          kind: "postgres",
+          url: config.storage.url,
+          poolSize: config.storage.poolSize,
+          onIdleError: (error) => logger.warn("idle database connection failed; the pool replaces it", { error }),
+        },
   );
   try {
     const storage = await createStorage(database, {

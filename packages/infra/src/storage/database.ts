@@ -17,13 +17,21 @@ export interface Database {
 }
 
 export type DatabaseOptions =
-  | { kind: "postgres"; url: string; poolSize?: number }
+  | {
+      kind: "postgres";
+      url: string;
+      poolSize?: number;
+      /** Errors of idle connections (server restart, admin termination); the pool replaces them. */
+      onIdleError?: (error: Error) => void;
+    }
   | { kind: "pglite"; dataDir: string | "memory" };
 
 /** Opens PGlite (embedded, file-backed or in memory) or a PostgreSQL pool. */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.kind === "postgres") {
     const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+    // Without a listener an idle connection's error is unhandled and ends the process.
+    pool.on("error", (error) => options.onIdleError?.(error));
     // Fail at start, not at the first request, when the URL is wrong.
     const client = await pool.connect();
     client.release();

@@ -1,4 +1,4 @@
-import { afterAll } from "bun:test";
+import { afterAll, expect, test } from "bun:test";
 import { openDatabase } from "./database.ts";
 import { describeStorageContract } from "./testing/contract.ts";
 import { createTestDatabase, requireTestPostgresUrl } from "./testing/postgres.ts";
@@ -12,4 +12,18 @@ describeStorageContract("postgresql", async () => {
   const testDb = await createTestDatabase(requireTestPostgresUrl());
   drops.push(testDb.drop);
   return openDatabase({ kind: "postgres", url: testDb.url });
+});
+
+test("an idle connection killed by the server does not take the process down", async () => {
+  const testDb = await createTestDatabase(requireTestPostgresUrl());
+  const errors: Error[] = [];
+  const database = await openDatabase({ kind: "postgres", url: testDb.url, onIdleError: (e) => errors.push(e) });
+  try {
+    await database.pool.query("select 1");
+    await testDb.drop(); // terminates the pool's idle connection
+    await Bun.sleep(100);
+    expect(errors.length).toBeGreaterThan(0);
+  } finally {
+    await database.close().catch(() => {});
+  }
 });
