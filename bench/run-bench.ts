@@ -113,6 +113,9 @@ async function backgroundJoin() {
 }
 
 const info = (await (await fetch(`${url}/info`)).json()) as { storage: string; version: string };
+// Growth first: the throughput phases leave cleanup work (deleted temporary threads) behind them.
+const threadGrowth = await growth("trivial");
+const chatGrowth = await growth("agent");
 const result = {
   url,
   storage: info.storage,
@@ -120,7 +123,8 @@ const result = {
   concurrency,
   stateless_wait: await statelessWait(),
   stream: await firstEvent(),
-  thread_growth: await growth(),
+  thread_growth: threadGrowth,
+  chat_history_growth: chatGrowth,
   background: await backgroundJoin(),
 };
 console.log(JSON.stringify(result));

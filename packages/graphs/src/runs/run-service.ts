@@ -87,6 +87,8 @@ export function createRunService(options: RunServiceOptions): RunService {
       const assistant = await resolveAssistant(request.assistant_id);
       const temporary = threadId === undefined;
       const kwargs: RunKwargs = { ...request.kwargs, ...(temporary ? { temporary: true } : {}) };
+      // A thread deleted when the run ends needs no intermediate checkpoints: write one at the end.
+      if (temporary && kwargs.on_completion !== "keep" && kwargs.durability === undefined) kwargs.durability = "exit";
       const { run, cancelled } = await storage.runs.create({
         run_id: crypto.randomUUID(),
         thread_id: threadId ?? crypto.randomUUID(),
