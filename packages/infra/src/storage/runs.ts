@@ -2,7 +2,7 @@ import { type Kysely, type Selectable, sql, type Transaction } from "kysely";
 import { conflict, notFound } from "../errors.ts";
 import { iso, toJson } from "./json.ts";
 import type { RunsTable, Tables } from "./schema.ts";
-import type { ThreadStatus } from "./threads.ts";
+import { newThreadRow, type ThreadStatus } from "./threads.ts";
 
 type Obj = Record<string, unknown>;
 
@@ -107,6 +107,17 @@ function toRun(row: Selectable<RunsTable>): Run {
 
 const ACTIVE = ["pending", "running"];
 
+/** A pending run never started: interrupt marks it ended, rollback removes it. */
+async function endPendingRun(trx: Transaction<Tables>, runId: string, action: CancelAction): Promise<void> {
+  if (action === "rollback") await trx.deleteFrom("runs").where("run_id", "=", runId).execute();
+  else
+    await trx
+      .updateTable("runs")
+      .set({ status: "interrupted", updated_at: new Date() })
+      .where("run_id", "=", runId)
+      .execute();
+}
+
 async function settleThread(trx: Transaction<Tables>, threadId: string, idle: ThreadStatus): Promise<void> {
   const active = await trx
     .selectFrom("runs")
@@ -135,22 +146,7 @@ export function createRunStore(db: Kysely<Tables>): RunStore {
           .executeTakeFirst();
         if (!thread) {
           if (input.if_not_exists !== "create") throw notFound("thread", input.thread_id);
-          const now = new Date();
-          await trx
-            .insertInto("threads")
-            .values({
-              thread_id: input.thread_id,
-              metadata: toJson(input.thread_metadata ?? {}),
-              config: toJson({}),
-              status: "idle",
-              values: null,
-              interrupts: toJson({}),
-              error: null,
-              created_at: now,
-              updated_at: now,
-              state_updated_at: now,
-            })
-            .execute();
+          await trx.insertInto("threads").values(newThreadRow(input.thread_id, input.thread_metadata)).execute();
           thread = { thread_id: input.thread_id, status: "idle" };
         }
         const active = await trx
@@ -182,13 +178,7 @@ export function createRunStore(db: Kysely<Tables>): RunStore {
             for (const run of active) {
               cancelled.push({ run_id: run.run_id, was: run.status as RunStatus, action });
               if (run.status === "pending") {
-                if (action === "rollback") await trx.deleteFrom("runs").where("run_id", "=", run.run_id).execute();
-                else
-                  await trx
-                    .updateTable("runs")
-                    .set({ status: "interrupted", updated_at: new Date() })
-                    .where("run_id", "=", run.run_id)
-                    .execute();
+                await endPendingRun(trx, run.run_id, action);
               } else {
                 await trx.updateTable("runs").set({ cancel_action: action }).where("run_id", "=", run.run_id).execute();
               }
@@ -345,13 +335,7 @@ export function createRunStore(db: Kysely<Tables>): RunStore {
         const touched: Array<{ run_id: string; thread_id: string; was: RunStatus }> = [];
         for (const row of rows) {
           if (row.status === "pending") {
-            if (action === "rollback") await trx.deleteFrom("runs").where("run_id", "=", row.run_id).execute();
-            else
-              await trx
-                .updateTable("runs")
-                .set({ status: "interrupted", updated_at: new Date() })
-                .where("run_id", "=", row.run_id)
-                .execute();
+            await endPendingRun(trx, row.run_id, action);
             await settleThread(trx, row.thread_id, "idle");
           } else if (row.status === "running") {
             await trx.updateTable("runs").set({ cancel_action: action }).where("run_id", "=", row.run_id).execute();

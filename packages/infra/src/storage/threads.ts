@@ -62,6 +62,23 @@ export interface ThreadStore {
   truncate(): Promise<void>;
 }
 
+/** The row of a new, idle thread. */
+export function newThreadRow(threadId: string, metadata: Obj | undefined) {
+  const now = new Date();
+  return {
+    thread_id: threadId,
+    metadata: toJson(metadata ?? {}),
+    config: toJson({}),
+    status: "idle",
+    values: null,
+    interrupts: toJson({}),
+    error: null,
+    created_at: now,
+    updated_at: now,
+    state_updated_at: now,
+  };
+}
+
 function toThread(row: Selectable<ThreadsTable>): Thread {
   const { seq: _seq, ...rest } = row;
   return {
@@ -97,21 +114,9 @@ export function createThreadStore(db: Kysely<Tables>): ThreadStore {
   return {
     get,
     async create(input) {
-      const now = new Date();
       const row = await db
         .insertInto("threads")
-        .values({
-          thread_id: input.thread_id,
-          metadata: toJson(input.metadata ?? {}),
-          config: toJson({}),
-          status: "idle",
-          values: null,
-          interrupts: toJson({}),
-          error: null,
-          created_at: now,
-          updated_at: now,
-          state_updated_at: now,
-        })
+        .values(newThreadRow(input.thread_id, input.metadata))
         .onConflict((oc) => oc.column("thread_id").doNothing())
         .returningAll()
         .executeTakeFirst();
