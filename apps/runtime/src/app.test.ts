@@ -19,6 +19,7 @@ const config: Config = {
   streamRetainMs: 60_000,
   runLeaseMs: 30_000,
   runMaxAttempts: 3,
+  runSweepMs: 5_000,
 };
 const lines: string[] = [];
 let deps: Deps;

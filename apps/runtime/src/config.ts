@@ -30,6 +30,7 @@ const envSchema = z.object({
   FRACTAL_STREAM_HEARTBEAT_MS: z.coerce.number().int().min(50).default(15_000),
   FRACTAL_STREAM_RETAIN_MS: z.coerce.number().int().min(0).default(60_000),
   FRACTAL_RUN_LEASE_MS: z.coerce.number().int().min(100).default(30_000),
+  FRACTAL_RUN_SWEEP_MS: z.coerce.number().int().min(50).default(5_000),
   FRACTAL_RUN_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(3),
 });
 
@@ -52,6 +53,8 @@ export interface Config {
   streamRetainMs: number;
   runLeaseMs: number;
   runMaxAttempts: number;
+  /** How often workers look for runs whose lease expired. */
+  runSweepMs: number;
 }
 
 /** Command-line flags that override their environment equivalents. */
@@ -127,6 +130,7 @@ export function loadConfig(
     streamRetainMs: e.FRACTAL_STREAM_RETAIN_MS,
     runLeaseMs: e.FRACTAL_RUN_LEASE_MS,
     runMaxAttempts: e.FRACTAL_RUN_MAX_ATTEMPTS,
+    runSweepMs: e.FRACTAL_RUN_SWEEP_MS,
   };
 }
 

@@ -81,6 +81,7 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
       concurrency: config.jobsPerWorker,
       leaseMs: config.runLeaseMs,
       maxAttempts: config.runMaxAttempts,
+      sweepMs: config.runSweepMs,
     });
     return {
       config,
