@@ -29,14 +29,12 @@ export async function startServer(config: Config): Promise<RunningServer> {
     }
     throw error;
   }
+  const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${server.port}`;
   // Graphs that call `new Client()` reach this server without a network hop.
-  registerSdkClientGlobals(
-    `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${server.port}`,
-    async (input, init) =>
-      app.fetch(input instanceof Request ? new Request(input, init) : new Request(String(input), init)),
+  registerSdkClientGlobals(url, async (input, init) =>
+    app.fetch(input instanceof Request ? new Request(input, init) : new Request(String(input), init)),
   );
   if (config.jobsPerWorker > 0) deps.worker.start();
-  const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${server.port}`;
   deps.logger.info("server listening", { url, storage: deps.storage.database.kind, graphs: deps.graphs.ids() });
   return {
     url,

@@ -22,6 +22,8 @@ export type GraphSource =
 export interface GraphRegistry {
   ids(): string[];
   has(graphId: string): boolean;
+  /** Throws the 404 for a graph this server does not serve. */
+  require(graphId: string): void;
   /** Resolves a graph by id, wired to the injected checkpointer and store. */
   resolve(graphId: string, ctx: GraphContext): Promise<AnyCompiledGraph>;
 }
@@ -53,15 +55,17 @@ export async function materialize(graphId: string, source: unknown, ctx: GraphCo
 }
 
 export function createGraphRegistry(sources: Record<string, GraphSource>): GraphRegistry {
+  const require = (graphId: string) => {
+    if (!Object.hasOwn(sources, graphId)) {
+      throw new AppError("not_found", `graph '${graphId}' not found`, { details: { available: Object.keys(sources) } });
+    }
+  };
   return {
     ids: () => Object.keys(sources),
     has: (graphId) => Object.hasOwn(sources, graphId),
+    require,
     async resolve(graphId, ctx) {
-      if (!Object.hasOwn(sources, graphId)) {
-        throw new AppError("not_found", `graph '${graphId}' not found`, {
-          details: { available: Object.keys(sources) },
-        });
-      }
+      require(graphId);
       return materialize(graphId, sources[graphId], ctx);
     },
   };

@@ -73,9 +73,7 @@ export function createThreadService(storage: Storage, graphs: GraphRegistry): Th
       if (input.supersteps?.length && typeof input.metadata?.graph_id !== "string") {
         throw new AppError("validation_failed", "body.metadata.graph_id is required when supersteps are given");
       }
-      if (typeof input.metadata?.graph_id === "string" && !graphs.has(input.metadata.graph_id)) {
-        throw new AppError("not_found", `graph '${input.metadata.graph_id}' not found`);
-      }
+      if (typeof input.metadata?.graph_id === "string") graphs.require(input.metadata.graph_id);
       const { thread, created } = await storage.threads.create(input);
       if (!created || !input.supersteps?.length) return thread;
       try {
@@ -84,16 +82,12 @@ export function createThreadService(storage: Storage, graphs: GraphRegistry): Th
         return await recordLatest(thread, graph);
       } catch (error) {
         // A thread whose initial supersteps failed is not left half-made.
-        await storage.checkpoints.deleteThread(thread.thread_id);
-        await storage.threads.delete(thread.thread_id);
+        await storage.deleteThread(thread.thread_id);
         throw error;
       }
     },
 
-    async delete(threadId) {
-      await storage.threads.delete(threadId);
-      await storage.checkpoints.deleteThread(threadId);
-    },
+    delete: (threadId) => storage.deleteThread(threadId),
 
     async copy(threadId) {
       const newId = crypto.randomUUID();

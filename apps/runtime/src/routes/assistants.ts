@@ -1,5 +1,4 @@
 import { graphSchemas } from "@fractal/graphs/schemas";
-import { AppError } from "@fractal/infra/errors";
 import type { OpenApiRegistry } from "@fractal/infra/hono/openapi";
 import type { Hono } from "hono";
 import { z } from "zod";
@@ -25,12 +24,6 @@ import { selectFields } from "../select.ts";
 
 const tags = ["assistants"];
 
-function requireGraph(deps: Deps, graphId: string): void {
-  if (!deps.graphs.has(graphId)) {
-    throw new AppError("not_found", `graph '${graphId}' not found`, { details: { available: deps.graphs.ids() } });
-  }
-}
-
 async function assistantGraph(deps: Deps, assistantId: string) {
   const assistant = await deps.storage.assistants.get(assistantId);
   const graph = await deps.graphs.resolve(assistant.graph_id, {
@@ -54,7 +47,7 @@ export function registerAssistantRoutes(app: Hono<AppEnv>, api: OpenApiRegistry)
       },
       async (c, { body }) => {
         const deps = c.var.deps;
-        requireGraph(deps, body.graph_id);
+        deps.graphs.require(body.graph_id);
         const { assistant } = await deps.storage.assistants.create({
           ...body,
           assistant_id: body.assistant_id ?? crypto.randomUUID(),
@@ -129,7 +122,7 @@ export function registerAssistantRoutes(app: Hono<AppEnv>, api: OpenApiRegistry)
         responses: { 200: assistantResponse },
       },
       async (c, { params, body }) => {
-        if (body.graph_id) requireGraph(c.var.deps, body.graph_id);
+        if (body.graph_id) c.var.deps.graphs.require(body.graph_id);
         return c.json(await c.var.deps.storage.assistants.update(params.assistant_id, body));
       },
     ),
@@ -152,8 +145,7 @@ export function registerAssistantRoutes(app: Hono<AppEnv>, api: OpenApiRegistry)
         await storage.assistants.delete(params.assistant_id);
         if (query.delete_threads) {
           for (const threadId of await storage.threads.idsByMetadata({ assistant_id: params.assistant_id })) {
-            await storage.threads.delete(threadId);
-            await storage.checkpoints.deleteThread(threadId);
+            await storage.deleteThread(threadId);
           }
         }
         return c.body(null, 204);

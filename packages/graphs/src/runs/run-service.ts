@@ -51,7 +51,7 @@ export function createRunService(options: RunServiceOptions): RunService {
         : undefined;
     const assistant = assistantId ? await storage.assistants.find(assistantId) : undefined;
     if (!assistant) throw new AppError("not_found", `assistant '${idOrGraph}' not found`);
-    if (!graphs.has(assistant.graph_id)) throw new AppError("not_found", `graph '${assistant.graph_id}' not found`);
+    graphs.require(assistant.graph_id);
     return assistant;
   };
 

@@ -1,7 +1,7 @@
 import type { Logger } from "@fractal/infra/logger";
 import type { RunControl } from "@fractal/infra/run-control";
 import type { RunEventLog } from "@fractal/infra/run-events";
-import { type CancelAction, type ClaimedRun, deleteRunCheckpoints } from "@fractal/infra/storage/runs";
+import type { CancelAction, ClaimedRun } from "@fractal/infra/storage/runs";
 import type { Storage } from "@fractal/infra/storage/storage";
 import type { GraphRegistry } from "../registry.ts";
 import { readState } from "../thread-state.ts";
@@ -118,7 +118,7 @@ export function createWorker(options: WorkerOptions): Worker {
       });
       outcome = await executeRun({ graph, run, assistant, emit, signal: entry.controller.signal });
       if (entry.action === "rollback") {
-        await deleteRunCheckpoints(storage.database.db, run.thread_id, run.run_id);
+        await storage.checkpoints.deleteRun(run.thread_id, run.run_id);
         const state = await readState(graph, run.thread_id);
         outcome = { status: "interrupted", thread: { status: "idle", values: state.values, interrupts: {} } };
       }
@@ -127,8 +127,8 @@ export function createWorker(options: WorkerOptions): Worker {
     if (!finished) log.warn("lease lost before the run finished; its result is discarded");
     if (entry.action === "rollback") await storage.runs.delete(run.thread_id, run.run_id).catch(() => {});
     if (kwargs.temporary && kwargs.on_completion !== "keep") {
-      await storage.threads.delete(run.thread_id).catch(() => {});
-      await storage.checkpoints.deleteThread(run.thread_id);
+      // Already gone when a client deleted the thread meanwhile (which removed its checkpoints too).
+      await storage.deleteThread(run.thread_id).catch(() => {});
     }
     emit("end", null);
     events.close(run.run_id);

@@ -4,11 +4,6 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { AppError } from "../errors.ts";
 import type { RequestVariables } from "./request-context.ts";
 
-/** JSON body of an error response: the same shape on every route. */
-export function errorBody(error: AppError): { error: string; message: string; details?: unknown } {
-  return error.toJSON();
-}
-
 /** The one place errors become responses: AppError → its status; anything unknown → 500 (logged). */
 export function createErrorHandler<E extends Env & { Variables: RequestVariables }>() {
   return (err: Error, c: Context<E>) => {
@@ -20,7 +15,7 @@ export function createErrorHandler<E extends Env & { Variables: RequestVariables
       error = new AppError("internal_error", "internal server error");
     }
     if (error.status >= 500 && err instanceof AppError) c.var.logger?.error("server error", { error: err });
-    return c.json(errorBody(error), error.status as ContentfulStatusCode);
+    return c.json(error.toJSON(), error.status as ContentfulStatusCode);
   };
 }
 

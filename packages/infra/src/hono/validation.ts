@@ -1,4 +1,4 @@
-import type { Context, Env } from "hono";
+import type { Context } from "hono";
 import type { z } from "zod";
 import { AppError, badRequest } from "../errors.ts";
 
@@ -39,5 +39,3 @@ export function readQuery(c: Context): Record<string, string | string[]> {
   const all = c.req.queries();
   return Object.fromEntries(Object.entries(all).map(([k, v]) => [k, v.length === 1 ? (v[0] as string) : v]));
 }
-
-export type { Env };

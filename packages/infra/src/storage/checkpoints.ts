@@ -42,6 +42,11 @@ export interface Checkpoints {
   /** Copies every checkpoint, blob and pending write of one thread to another. */
   copyThread(fromThreadId: string, toThreadId: string): Promise<void>;
   deleteThread(threadId: string): Promise<void>;
+  /**
+   * Deletes the checkpoints one run wrote (they carry its id in their metadata), their pending
+   * writes, and the channel blobs no remaining checkpoint of the thread refers to.
+   */
+  deleteRun(threadId: string, runId: string): Promise<void>;
   /** Rows across the checkpoint tables for one thread (for tests and orphan checks). */
   countRows(threadId: string): Promise<number>;
   truncate(): Promise<void>;
@@ -75,6 +80,25 @@ export function createCheckpoints(pool: pg.Pool, db: Kysely<unknown>): Checkpoin
         for (const table of CHECKPOINT_TABLES) {
           await sql`delete from ${sql.table(table)} where thread_id = ${threadId}`.execute(trx);
         }
+      });
+    },
+    async deleteRun(threadId, runId) {
+      await db.transaction().execute(async (trx) => {
+        await sql`
+          delete from checkpoint_writes w using checkpoints c
+          where c.thread_id = ${threadId} and c.metadata->>'run_id' = ${runId}
+            and w.thread_id = c.thread_id and w.checkpoint_ns = c.checkpoint_ns
+            and w.checkpoint_id = c.checkpoint_id`.execute(trx);
+        await sql`delete from checkpoints where thread_id = ${threadId} and metadata->>'run_id' = ${runId}`.execute(
+          trx,
+        );
+        await sql`
+          delete from checkpoint_blobs b
+          where b.thread_id = ${threadId}
+            and not exists (
+              select 1 from checkpoints c
+              where c.thread_id = b.thread_id and c.checkpoint_ns = b.checkpoint_ns
+                and c.checkpoint -> 'channel_versions' ->> b.channel = b.version)`.execute(trx);
       });
     },
     async countRows(threadId) {

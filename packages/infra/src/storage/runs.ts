@@ -379,16 +379,3 @@ export function createRunStore(db: Kysely<Tables>): RunStore {
     },
   };
 }
-
-/** Checkpoints a run wrote carry its id in their metadata; rollback removes exactly those. */
-export async function deleteRunCheckpoints(db: Kysely<Tables>, threadId: string, runId: string): Promise<void> {
-  await db.transaction().execute(async (trx) => {
-    await sql`
-      delete from checkpoint_writes w using checkpoints c
-      where c.thread_id = ${threadId} and c.metadata->>'run_id' = ${runId}
-        and w.thread_id = c.thread_id and w.checkpoint_ns = c.checkpoint_ns and w.checkpoint_id = c.checkpoint_id`.execute(
-      trx,
-    );
-    await sql`delete from checkpoints where thread_id = ${threadId} and metadata->>'run_id' = ${runId}`.execute(trx);
-  });
-}

@@ -13,6 +13,8 @@ export interface Storage {
   readonly threads: ThreadStore;
   readonly runs: RunStore;
   readonly checkpoints: Checkpoints;
+  /** Deletes a thread row and every checkpoint of it (404 when the thread is unknown). */
+  deleteThread(threadId: string): Promise<void>;
   truncate(what: TruncateOptions): Promise<void>;
 }
 
@@ -46,6 +48,10 @@ export async function createStorage(database: Database, options: PrepareOptions)
     threads,
     runs,
     checkpoints,
+    async deleteThread(threadId) {
+      await threads.delete(threadId);
+      await checkpoints.deleteThread(threadId);
+    },
     async truncate(what) {
       // The store arrives with a later migration; until then there is nothing to clear.
       if (what.runs || what.threads) await runs.truncate();

@@ -236,6 +236,43 @@ export function describeStorageContract(name: string, open: () => Promise<Databa
       );
     });
 
+    test("deleting a run's checkpoints leaves the thread as it was before the run, with no orphans", async () => {
+      const saver = storage.checkpoints.saver;
+      const threadId = crypto.randomUUID();
+      const config = { configurable: { thread_id: threadId, checkpoint_ns: "" } };
+      const base = { v: 4, ts: new Date().toISOString(), versions_seen: {} };
+      const v1 = (saver as unknown as { getNextVersion(v?: string): string }).getNextVersion(undefined);
+      const before = await saver.put(
+        config,
+        {
+          ...base,
+          id: "1ef00000-0000-6000-8000-000000000001",
+          channel_values: { topic: "cats" },
+          channel_versions: { topic: v1 },
+        },
+        { source: "update", step: 0, parents: {} },
+        { topic: v1 },
+      );
+      const rowsBefore = await storage.checkpoints.countRows(threadId);
+      const v2 = (saver as unknown as { getNextVersion(v?: string): string }).getNextVersion(v1);
+      const during = await saver.put(
+        { configurable: { ...before.configurable, run_id: "run-x" } },
+        {
+          ...base,
+          id: "1ef00000-0000-6000-8000-000000000002",
+          channel_values: { topic: "dogs" },
+          channel_versions: { topic: v2 },
+        },
+        { source: "loop", step: 1, parents: {} },
+        { topic: v2 },
+      );
+      await saver.putWrites(during, [["topic", "birds"]], "task-x");
+      expect(await storage.checkpoints.countRows(threadId)).toBeGreaterThan(rowsBefore);
+      await storage.checkpoints.deleteRun(threadId, "run-x");
+      expect(await storage.checkpoints.countRows(threadId)).toBe(rowsBefore);
+      expect((await saver.getTuple(config))?.checkpoint.channel_values).toEqual({ topic: "cats" });
+    });
+
     test("checkpoints copy to a new thread and delete without orphans", async () => {
       const saver = storage.checkpoints.saver;
       const from = crypto.randomUUID();
