@@ -78,15 +78,15 @@ async function firstEvent() {
   };
 }
 
-async function growth() {
-  progress(`latency growth over ${turns} turns on one thread`);
+/** Per-turn latency on one thread: the trivial graph (checkpoints only) or the chat agent (history grows). */
+async function growth(graph: "trivial" | "agent") {
+  progress(`${graph}: latency growth over ${turns} turns on one thread`);
   const thread = await client.threads.create();
   const latencies: number[] = [];
   for (let i = 0; i < turns; i++) {
     const t = performance.now();
-    await client.runs.wait(thread.thread_id, "agent", {
-      input: { messages: [{ role: "user", content: `turn ${i}` }] },
-    });
+    const input = graph === "trivial" ? { count: 0 } : { messages: [{ role: "user", content: `turn ${i}` }] };
+    await client.runs.wait(thread.thread_id, graph, { input });
     latencies.push(performance.now() - t);
   }
   const window = Math.max(1, Math.floor(turns / 10));

@@ -26,11 +26,9 @@ for (const mode of MODES) {
     test("background run then join: the agent answers, run and thread end consistent", async () => {
       const thread = await server.client.threads.create();
       const run = await server.client.runs.create(thread.thread_id, "agent", { input: human("hi") });
-      expect(run).toMatchObject({
-        thread_id: thread.thread_id,
-        assistant_id: defaultAssistantId("agent"),
-        status: "pending",
-      });
+      expect(run).toMatchObject({ thread_id: thread.thread_id, assistant_id: defaultAssistantId("agent") });
+      // Queued, or already handed to this server's worker (it had a free slot).
+      expect(["pending", "running"]).toContain(run.status);
       const values = (await server.client.runs.join(thread.thread_id, run.run_id)) as {
         messages: Array<{ type: string; content: string }>;
       };

@@ -1,28 +1,36 @@
 import type { CancelAction } from "./storage/runs.ts";
 
+/** What a created run announces: pending ones wake workers, and thread streams pick up both. */
+export interface CreatedRunSignal {
+  run_id: string;
+  thread_id: string;
+  /** `pending` (queued for any worker) or `running` (handed to this process's worker at once). */
+  status: string;
+}
+
 /**
- * Signals between the API and workers: a run was queued (wake a worker now) and a run should be
- * cancelled (abort it where it runs). This in-process implementation serves embedded mode; the
+ * Signals between the API and workers: a run was created (wake a worker now, tell thread streams)
+ * and a run should be cancelled (abort it where it runs). This in-process implementation serves embedded mode; the
  * database carries cancel flags too (worker heartbeats read them), so no request is lost.
  */
 export interface RunControl {
-  queued(): void;
-  onQueued(listener: () => void): () => void;
+  created(run: CreatedRunSignal): void;
+  onCreated(listener: (run: CreatedRunSignal) => void): () => void;
   cancel(runId: string, action: CancelAction): void;
   onCancel(listener: (runId: string, action: CancelAction) => void): () => void;
   listenerCount(): number;
 }
 
 export function createLocalRunControl(): RunControl {
-  const queuedListeners = new Set<() => void>();
+  const createdListeners = new Set<(run: CreatedRunSignal) => void>();
   const cancelListeners = new Set<(runId: string, action: CancelAction) => void>();
   return {
-    queued: () => {
-      for (const l of queuedListeners) l();
+    created: (run) => {
+      for (const l of createdListeners) l(run);
     },
-    onQueued: (listener) => {
-      queuedListeners.add(listener);
-      return () => queuedListeners.delete(listener);
+    onCreated: (listener) => {
+      createdListeners.add(listener);
+      return () => createdListeners.delete(listener);
     },
     cancel: (runId, action) => {
       for (const l of cancelListeners) l(runId, action);
@@ -31,6 +39,6 @@ export function createLocalRunControl(): RunControl {
       cancelListeners.add(listener);
       return () => cancelListeners.delete(listener);
     },
-    listenerCount: () => queuedListeners.size + cancelListeners.size,
+    listenerCount: () => createdListeners.size + cancelListeners.size,
   };
 }

@@ -2,7 +2,7 @@ import type { Assistant } from "@fractal/infra/storage/assistants";
 import type { Run, RunStatus } from "@fractal/infra/storage/runs";
 import type { ThreadStatus } from "@fractal/infra/storage/threads";
 import type { BaseMessage } from "@langchain/core/messages";
-import { Command } from "@langchain/langgraph";
+import { type BaseCheckpointSaver, Command } from "@langchain/langgraph";
 import type { AnyCompiledGraph } from "../registry.ts";
 import { stripRuntime, toApiValue } from "../serialize.ts";
 import { serializeSnapshot, threadConfig } from "../thread-state.ts";
@@ -23,7 +23,12 @@ export interface ExecuteOptions {
   assistant: Assistant;
   emit: (event: string, data: unknown) => void;
   signal: AbortSignal;
+  /** A checkpointer for this run only, in place of the graph's (stateless runs keep state in memory). */
+  checkpointer?: BaseCheckpointSaver;
 }
+
+/** Where LangGraph looks for a checkpointer lent through the config (it overrides the graph's own). */
+const LENT_CHECKPOINTER = "__pregel_checkpointer";
 
 const LANGGRAPH_MODE: Record<Exclude<StreamMode, "events">, string> = {
   values: "values",
@@ -79,10 +84,13 @@ export async function executeRun(options: ExecuteOptions): Promise<RunOutcome> {
   const modes = [...new Set([...requested].filter((m) => m !== "events").map((m) => LANGGRAPH_MODE[m as never]))];
   const legacy = requested.has("messages") ? createLegacyMessageStream(emit) : undefined;
   const subgraphs = kwargs.stream_subgraphs ?? false;
+  const lent: Obj = options.checkpointer ? { [LENT_CHECKPOINTER]: options.checkpointer } : {};
+  const config = runConfig(run, assistant, kwargs);
+  config.configurable = { ...(config.configurable as Obj), ...lent };
 
   try {
     const stream = await graph.stream(runInput(kwargs), {
-      ...runConfig(run, assistant, kwargs),
+      ...config,
       streamMode: modes as never,
       subgraphs,
       signal,
@@ -106,23 +114,24 @@ export async function executeRun(options: ExecuteOptions): Promise<RunOutcome> {
     }
     legacy?.flush();
   } catch (error) {
-    if (signal.aborted) return settle(graph, run, "interrupted");
+    if (signal.aborted) return settle(graph, run, "interrupted", lent);
     const err = error as Error;
     const payload = { error: err?.name ?? "Error", message: err?.message ?? String(error) };
     emit("error", payload);
-    const state = await settle(graph, run, "error").catch(() => undefined);
+    const state = await settle(graph, run, "error", lent).catch(() => undefined);
     return {
       status: "error",
       error: payload,
       thread: { ...(state?.thread ?? { values: null, interrupts: {} }), status: "error" },
     };
   }
-  return settle(graph, run, signal.aborted ? "interrupted" : "success");
+  return settle(graph, run, signal.aborted ? "interrupted" : "success", lent);
 }
 
 /** Reads the thread's latest state to decide the run's and the thread's final status. */
-async function settle(graph: AnyCompiledGraph, run: Run, ended: RunStatus): Promise<RunOutcome> {
-  const snapshot = await graph.getState(threadConfig(run.thread_id));
+async function settle(graph: AnyCompiledGraph, run: Run, ended: RunStatus, lent: Obj): Promise<RunOutcome> {
+  const base = threadConfig(run.thread_id);
+  const snapshot = await graph.getState({ ...base, configurable: { ...base.configurable, ...lent } });
   const state = snapshot.createdAt ? serializeSnapshot(snapshot) : undefined;
   const interrupts: Obj = {};
   for (const task of state?.tasks ?? []) if (task.interrupts.length > 0) interrupts[task.id] = task.interrupts;

@@ -6,6 +6,7 @@ import type { Storage } from "@fractal/infra/storage/storage";
 import { defaultAssistantId } from "../default-assistants.ts";
 import type { GraphRegistry } from "../registry.ts";
 import type { RunKwargs } from "./run-kwargs.ts";
+import type { Dispatcher } from "./worker.ts";
 
 type Obj = Record<string, unknown>;
 
@@ -37,6 +38,8 @@ export interface RunServiceOptions {
   events: RunEventLog;
   control: RunControl;
   defaultStrategy: MultitaskStrategy;
+  /** This process's worker: a run that can start at once goes straight to it. */
+  dispatcher?: Dispatcher;
 }
 
 export function createRunService(options: RunServiceOptions): RunService {
@@ -89,18 +92,27 @@ export function createRunService(options: RunServiceOptions): RunService {
       const kwargs: RunKwargs = { ...request.kwargs, ...(temporary ? { temporary: true } : {}) };
       // A thread deleted when the run ends needs no intermediate checkpoints: write one at the end.
       if (temporary && kwargs.on_completion !== "keep" && kwargs.durability === undefined) kwargs.durability = "exit";
-      const { run, cancelled } = await storage.runs.create({
-        run_id: crypto.randomUUID(),
-        thread_id: threadId ?? crypto.randomUUID(),
-        assistant_id: assistant.assistant_id,
-        metadata: request.metadata,
-        kwargs: kwargs as unknown as Obj,
-        multitask_strategy: request.multitask_strategy ?? options.defaultStrategy,
-        after_seconds: request.after_seconds,
-        if_not_exists: temporary ? "create" : request.if_not_exists,
-        thread_metadata: { graph_id: assistant.graph_id, assistant_id: assistant.assistant_id },
-        starts_new_work: kwargs.command?.resume === undefined && kwargs.input !== undefined && kwargs.input !== null,
-      });
+      const dispatcher = options.dispatcher?.reserve() ? options.dispatcher : undefined;
+      const created = await storage.runs
+        .create({
+          run_id: crypto.randomUUID(),
+          thread_id: threadId ?? crypto.randomUUID(),
+          new_thread: temporary,
+          assistant_id: assistant.assistant_id,
+          metadata: request.metadata,
+          kwargs: kwargs as unknown as Obj,
+          multitask_strategy: request.multitask_strategy ?? options.defaultStrategy,
+          after_seconds: request.after_seconds,
+          if_not_exists: temporary ? "create" : request.if_not_exists,
+          thread_metadata: { graph_id: assistant.graph_id, assistant_id: assistant.assistant_id },
+          starts_new_work: kwargs.command?.resume === undefined && kwargs.input !== undefined && kwargs.input !== null,
+          ...(dispatcher ? { lease: { owner: dispatcher.workerId, ms: dispatcher.leaseMs } } : {}),
+        })
+        .catch((error) => {
+          dispatcher?.unreserve();
+          throw error;
+        });
+      const { run, cancelled } = created;
       for (const c of cancelled) {
         if (c.was === "running") control.cancel(c.run_id, c.action);
         else {
@@ -108,7 +120,9 @@ export function createRunService(options: RunServiceOptions): RunService {
           events.close(c.run_id);
         }
       }
-      control.queued();
+      if (run.status === "running" && dispatcher) dispatcher.adopt({ ...run, cancel_action: null }, assistant);
+      else dispatcher?.unreserve();
+      control.created({ run_id: run.run_id, thread_id: run.thread_id, status: run.status });
       return run;
     },
 
@@ -117,11 +131,15 @@ export function createRunService(options: RunServiceOptions): RunService {
     async result(runId, threadId, signal) {
       let values: unknown;
       let error: unknown;
+      let ended = false;
       for await (const event of events.read(runId, { signal })) {
         if (event.event === "values") values = event.data;
         if (event.event === "error") error = event.data;
+        if (event.event === "end") ended = true;
       }
-      const run = await join(runId, signal);
+      // The worker writes `end` after the run's row is final and reports failures as `error`
+      // events; without `end` (a run on another process, or a lost log) the row decides.
+      const run = ended ? undefined : await join(runId, signal);
       if (error !== undefined || run?.status === "error") return { __error__: error ?? run?.error };
       if (values !== undefined) return values;
       const thread = await storage.threads.get(threadId).catch(() => undefined);

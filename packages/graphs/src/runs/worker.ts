@@ -1,8 +1,10 @@
 import type { Logger } from "@fractal/infra/logger";
 import type { RunControl } from "@fractal/infra/run-control";
 import type { RunEventLog } from "@fractal/infra/run-events";
+import type { Assistant } from "@fractal/infra/storage/assistants";
 import type { CancelAction, ClaimedRun } from "@fractal/infra/storage/runs";
 import type { Storage } from "@fractal/infra/storage/storage";
+import { MemorySaver } from "@langchain/langgraph";
 import type { GraphRegistry } from "../registry.ts";
 import { readState } from "../thread-state.ts";
 import { executeRun, type RunOutcome } from "./execute-run.ts";
@@ -25,7 +27,22 @@ export interface WorkerOptions {
   maxAttempts?: number;
 }
 
-export interface Worker {
+/**
+ * Hands runs created in this process straight to its worker: the run is inserted `running` under
+ * this worker's lease, so no claim round trip is needed. Recovery is unchanged (the lease expires).
+ */
+export interface Dispatcher {
+  readonly workerId: string;
+  readonly leaseMs: number;
+  /** Takes a slot for a run about to be created; false when the worker is stopped or full. */
+  reserve(): boolean;
+  /** Executes a run created `running` under this worker's lease, in a slot `reserve` took. */
+  adopt(run: ClaimedRun, assistant: Assistant): void;
+  /** Gives back a slot the created run did not take (it was queued instead). */
+  unreserve(): void;
+}
+
+export interface Worker extends Dispatcher {
   readonly id: string;
   start(): void;
   /** Stops claiming and waits for runs in flight (up to `drainMs`), then hands the rest back. */
@@ -50,6 +67,11 @@ export function createWorker(options: WorkerOptions): Worker {
   let running = false;
   let ticking = false;
   let again = false;
+  /** Slots promised to runs being created in this process. */
+  let reserved = 0;
+  /** The last claim loop stopped because every slot was taken: pending runs may be waiting. */
+  let saturated = false;
+  const free = () => running && active.size + reserved < concurrency;
   const timers: Array<ReturnType<typeof setInterval>> = [];
   const unsubscribers: Array<() => void> = [];
 
@@ -70,11 +92,13 @@ export function createWorker(options: WorkerOptions): Worker {
     try {
       do {
         again = false;
-        while (running && active.size < concurrency) {
+        saturated = false;
+        while (free()) {
           const run = await storage.runs.claim(id, leaseMs);
           if (!run) break;
           start(run);
         }
+        if (running && !free()) saturated = true;
       } while (again && running);
     } catch (error) {
       logger.error("claim failed", { error });
@@ -83,20 +107,27 @@ export function createWorker(options: WorkerOptions): Worker {
     }
   };
 
-  const start = (run: ClaimedRun) => {
+  const start = (run: ClaimedRun, assistant?: Assistant) => {
     const controller = new AbortController();
     const entry: Active = { controller, action: run.cancel_action ?? undefined, done: Promise.resolve() };
     if (run.cancel_action) controller.abort();
     active.set(run.run_id, entry);
-    entry.done = execute(run, entry)
-      .catch((error) => logger.error("run bookkeeping failed", { run_id: run.run_id, error }))
-      .finally(() => {
+    entry.done = execute(run, entry, assistant)
+      .then((queued) => queued || saturated)
+      .catch((error) => {
+        logger.error("run bookkeeping failed", { run_id: run.run_id, error });
+        return true;
+      })
+      .then((claimMore) => {
         active.delete(run.run_id);
-        void tick();
+        // Runs queued behind this one (or left unclaimed while every slot was busy) start now;
+        // otherwise the queued signal and the poll cover new work.
+        if (claimMore) void tick();
       });
   };
 
-  const execute = async (run: ClaimedRun, entry: Active) => {
+  /** Executes a run and records how it ended; true when runs wait on its thread. */
+  const execute = async (run: ClaimedRun, entry: Active, known?: Assistant): Promise<boolean> => {
     const log = logger.child({ run_id: run.run_id, thread_id: run.thread_id });
     const kwargs = run.kwargs as unknown as RunKwargs;
     const started = performance.now();
@@ -106,7 +137,9 @@ export function createWorker(options: WorkerOptions): Worker {
     emit("metadata", { run_id: run.run_id, attempt: run.attempt });
     log.info("run started", { attempt: run.attempt });
     let outcome: RunOutcome;
-    const assistant = await storage.assistants.find(run.assistant_id);
+    const assistant = known ?? (await storage.assistants.find(run.assistant_id));
+    // A stateless run whose thread is deleted at the end keeps its checkpoints in memory.
+    const temporary = kwargs.temporary === true && kwargs.on_completion !== "keep";
     if (!assistant) {
       const error = { error: "AssistantNotFound", message: `assistant '${run.assistant_id}' no longer exists` };
       emit("error", error);
@@ -116,20 +149,29 @@ export function createWorker(options: WorkerOptions): Worker {
         checkpointer: storage.checkpoints.saver,
         config: assistant.config,
       });
-      outcome = await executeRun({ graph, run, assistant, emit, signal: entry.controller.signal });
-      if (entry.action === "rollback") {
+      outcome = await executeRun({
+        graph,
+        run,
+        assistant,
+        emit,
+        signal: entry.controller.signal,
+        ...(temporary ? { checkpointer: new MemorySaver() } : {}),
+      });
+      if (entry.action === "rollback" && !temporary) {
         await storage.checkpoints.deleteRun(run.thread_id, run.run_id);
         const state = await readState(graph, run.thread_id);
         outcome = { status: "interrupted", thread: { status: "idle", values: state.values, interrupts: {} } };
       }
     }
-    const finished = await storage.runs.finish(id, run.run_id, outcome);
-    if (!finished) log.warn("lease lost before the run finished; its result is discarded");
-    if (entry.action === "rollback") await storage.runs.delete(run.thread_id, run.run_id).catch(() => {});
-    if (kwargs.temporary && kwargs.on_completion !== "keep") {
-      // Already gone when a client deleted the thread meanwhile (which removed its checkpoints too).
-      await storage.deleteThread(run.thread_id).catch(() => {});
+    let finished: boolean;
+    let queued = false;
+    if (temporary) {
+      finished = await storage.deleteTemporaryThread(run.thread_id, run.run_id, id);
+    } else {
+      ({ finished, queued } = await storage.runs.finish(id, run.run_id, outcome));
+      if (entry.action === "rollback") await storage.runs.delete(run.thread_id, run.run_id).catch(() => {});
     }
+    if (!finished) log.warn("lease lost before the run finished; its result is discarded");
     emit("end", null);
     events.close(run.run_id);
     log.info("run finished", {
@@ -137,15 +179,32 @@ export function createWorker(options: WorkerOptions): Worker {
       cancel: entry.action,
       duration_ms: Math.round(performance.now() - started),
     });
+    return queued;
   };
 
   return {
     id,
+    workerId: id,
+    leaseMs,
+    reserve() {
+      if (!free()) return false;
+      reserved++;
+      return true;
+    },
+    adopt(run, assistant) {
+      reserved--;
+      start(run, assistant);
+    },
+    unreserve() {
+      reserved--;
+    },
     start() {
       if (running) return;
       running = true;
       unsubscribers.push(
-        control.onQueued(() => void tick()),
+        control.onCreated((run) => {
+          if (run.status === "pending") void tick();
+        }),
         control.onCancel(requestCancel),
       );
       timers.push(setInterval(() => void tick(), options.pollMs ?? 500));

@@ -76,11 +76,10 @@ export function createCheckpoints(pool: pg.Pool, db: Kysely<unknown>): Checkpoin
       });
     },
     async deleteThread(threadId) {
-      await db.transaction().execute(async (trx) => {
-        for (const table of CHECKPOINT_TABLES) {
-          await sql`delete from ${sql.table(table)} where thread_id = ${threadId}`.execute(trx);
-        }
-      });
+      await sql`
+        with w as (delete from checkpoint_writes where thread_id = ${threadId}),
+             b as (delete from checkpoint_blobs where thread_id = ${threadId})
+        delete from checkpoints where thread_id = ${threadId}`.execute(db);
     },
     async deleteRun(threadId, runId) {
       await db.transaction().execute(async (trx) => {

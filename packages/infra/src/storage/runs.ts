@@ -46,12 +46,29 @@ export interface CreateRun {
    * interrupt such a run would drop the interrupt, so it follows the multitask rules instead.
    */
   starts_new_work?: boolean;
+  /**
+   * The thread id was just generated for this run (a stateless run): nothing can be on it yet, so
+   * the thread and the run are inserted in one statement, without the checks.
+   */
+  new_thread?: boolean;
+  /**
+   * A worker of this process with a free slot: when the run could start at once (no delay, nothing
+   * active left on the thread), it is inserted already `running` under this lease and never queued.
+   */
+  lease?: { owner: string; ms: number };
 }
 
 export interface CreatedRun {
+  /** `running` when it was started under `CreateRun.lease`, else `pending`. */
   run: Run;
   /** Active runs the strategy cancelled; running ones must be aborted by their worker. */
   cancelled: Array<{ run_id: string; was: RunStatus; action: CancelAction }>;
+}
+
+export interface RunOutcome {
+  status: RunStatus;
+  error?: unknown;
+  thread: { status: ThreadStatus; values: unknown; interrupts: Obj };
 }
 
 export interface RunStore {
@@ -69,12 +86,11 @@ export interface RunStore {
     runIds: string[],
     leaseMs: number,
   ): Promise<Array<{ run_id: string; action: CancelAction }>>;
-  /** Ends a run the worker holds and sets the thread's status; false when the lease was lost. */
-  finish(
-    workerId: string,
-    runId: string,
-    outcome: { status: RunStatus; error?: unknown; thread: { status: ThreadStatus; values: unknown; interrupts: Obj } },
-  ): Promise<boolean>;
+  /**
+   * Ends a run the worker holds and sets the thread's state and status. `finished` is false when
+   * the lease was lost; `queued` tells whether runs wait on the thread (worth a claim).
+   */
+  finish(workerId: string, runId: string, outcome: RunOutcome): Promise<{ finished: boolean; queued: boolean }>;
   /** Hands a claimed run back to the queue (worker shutting down). */
   release(workerId: string, runId: string): Promise<void>;
   /** Cancels runs: pending ones end at once, running ones are flagged for their worker. */
@@ -133,9 +149,51 @@ async function settleThread(trx: Transaction<Tables>, threadId: string, idle: Th
     .execute();
 }
 
+/** The row of a new run: pending (due after `after_seconds`), or running under `lease` when free. */
+function runRow(input: CreateRun, now: Date, free: boolean) {
+  const start = free && input.lease !== undefined && !input.after_seconds;
+  return {
+    run_id: input.run_id,
+    thread_id: input.thread_id,
+    assistant_id: input.assistant_id,
+    status: start ? "running" : "pending",
+    metadata: toJson(input.metadata ?? {}),
+    kwargs: toJson(input.kwargs),
+    multitask_strategy: input.multitask_strategy,
+    available_at: new Date(now.getTime() + (input.after_seconds ?? 0) * 1000),
+    ...(start && input.lease
+      ? {
+          attempt: 1,
+          lease_owner: input.lease.owner,
+          lease_expires_at: sql<Date>`now() + ${`${input.lease.ms} milliseconds`}::interval`,
+        }
+      : {}),
+    created_at: now,
+    updated_at: now,
+  };
+}
+
+/** A stateless run: its new thread (busy) and the run, in one statement. */
+async function insertWithThread(db: Kysely<Tables>, input: CreateRun): Promise<Run> {
+  const now = new Date();
+  const row = await db
+    .with("thread", (q) =>
+      q
+        .insertInto("threads")
+        .values({ ...newThreadRow(input.thread_id, input.thread_metadata), status: "busy" })
+        .returning("thread_id"),
+    )
+    .insertInto("runs")
+    .values(runRow(input, now, true))
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return toRun(row);
+}
+
 export function createRunStore(db: Kysely<Tables>): RunStore {
   return {
     async create(input) {
+      if (input.new_thread) return { run: await insertWithThread(db, input), cancelled: [] };
       return db.transaction().execute(async (trx) => {
         // The thread row lock serialises run creation per thread: the check and the insert are atomic.
         let thread = await trx
@@ -185,21 +243,12 @@ export function createRunStore(db: Kysely<Tables>): RunStore {
             }
           }
         }
+        // Pending runs the strategy ended are gone; a running one still holds the thread.
+        const free = active.length === 0 || (cancelled.length > 0 && active.every((r) => r.status === "pending"));
         const now = new Date();
         const row = await trx
           .insertInto("runs")
-          .values({
-            run_id: input.run_id,
-            thread_id: input.thread_id,
-            assistant_id: input.assistant_id,
-            status: "pending",
-            metadata: toJson(input.metadata ?? {}),
-            kwargs: toJson(input.kwargs),
-            multitask_strategy: input.multitask_strategy,
-            available_at: new Date(now.getTime() + (input.after_seconds ?? 0) * 1000),
-            created_at: now,
-            updated_at: now,
-          })
+          .values(runRow(input, now, free))
           .returningAll()
           .executeTakeFirstOrThrow();
         await trx
@@ -284,36 +333,26 @@ export function createRunStore(db: Kysely<Tables>): RunStore {
     },
 
     async finish(workerId, runId, outcome) {
-      return db.transaction().execute(async (trx) => {
-        const row = await trx
-          .updateTable("runs")
-          .set({
-            status: outcome.status,
-            error: outcome.error === undefined ? null : toJson(outcome.error),
-            lease_owner: null,
-            lease_expires_at: null,
-            updated_at: new Date(),
-          })
-          .where("run_id", "=", runId)
-          .where("lease_owner", "=", workerId)
-          .where("status", "=", "running")
-          .returning(["thread_id"])
-          .executeTakeFirst();
-        if (!row) return false;
-        const now = new Date();
-        await trx
-          .updateTable("threads")
-          .set({
-            values: toJson(outcome.thread.values),
-            interrupts: toJson(outcome.thread.interrupts),
-            error: outcome.error === undefined ? null : toJson(outcome.error),
-            state_updated_at: now,
-          })
-          .where("thread_id", "=", row.thread_id)
-          .execute();
-        await settleThread(trx, row.thread_id, outcome.thread.status);
-        return true;
-      });
+      // One statement: end the run, store the thread's state, and set the thread's status from the
+      // runs still active on it (the CTE's own update is not visible to `others`, hence the id test).
+      const error = outcome.error === undefined ? null : toJson(outcome.error);
+      const result = await sql<{ queued: boolean }>`
+        with ended as (
+          update runs set status = ${outcome.status}, error = ${error}::jsonb, lease_owner = null,
+                 lease_expires_at = null, updated_at = now()
+          where run_id = ${runId} and lease_owner = ${workerId} and status = 'running'
+          returning thread_id),
+        others as (
+          select r.status from runs r join ended e on r.thread_id = e.thread_id
+          where r.run_id <> ${runId} and r.status in ('pending', 'running'))
+        update threads t set values = ${toJson(outcome.thread.values)}::jsonb,
+               interrupts = ${toJson(outcome.thread.interrupts)}::jsonb, error = ${error}::jsonb,
+               status = case when exists (select 1 from others) then 'busy' else ${outcome.thread.status} end,
+               state_updated_at = now(), updated_at = now()
+        from ended e where t.thread_id = e.thread_id
+        returning exists (select 1 from others where status = 'pending') as queued`.execute(db);
+      const row = result.rows[0];
+      return { finished: row !== undefined, queued: row?.queued ?? false };
     },
 
     async release(workerId, runId) {

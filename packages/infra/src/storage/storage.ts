@@ -1,4 +1,5 @@
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
+import { notFound } from "../errors.ts";
 import { type AssistantStore, createAssistantStore } from "./assistants.ts";
 import { type Checkpoints, createCheckpoints } from "./checkpoints.ts";
 import type { Database } from "./database.ts";
@@ -15,6 +16,11 @@ export interface Storage {
   readonly checkpoints: Checkpoints;
   /** Deletes a thread row and every checkpoint of it (404 when the thread is unknown). */
   deleteThread(threadId: string): Promise<void>;
+  /**
+   * Ends a stateless run: deletes its temporary thread with its checkpoints (the run row goes with
+   * the thread), if `workerId` still holds the run. False when the lease was lost.
+   */
+  deleteTemporaryThread(threadId: string, runId: string, workerId: string): Promise<boolean>;
   truncate(what: TruncateOptions): Promise<void>;
 }
 
@@ -30,6 +36,25 @@ export interface PrepareOptions {
   /** Apply pending migrations (default); otherwise refuse a schema that is not current. */
   migrate: boolean;
   onMigration?: (name: string) => void;
+}
+
+/** Deletes a thread row and its checkpoints in one statement; runs go by cascade. */
+async function dropThread(
+  db: Kysely<unknown>,
+  threadId: string,
+  heldBy?: { runId: string; workerId: string },
+): Promise<boolean> {
+  const guard = heldBy
+    ? sql`and exists (select 1 from runs where run_id = ${heldBy.runId} and lease_owner = ${heldBy.workerId}
+                      and status = 'running')`
+    : sql``;
+  const result = await sql<{ thread_id: string }>`
+    with gone as (delete from threads where thread_id = ${threadId} ${guard} returning thread_id::text),
+         w as (delete from checkpoint_writes where thread_id in (select thread_id from gone)),
+         b as (delete from checkpoint_blobs where thread_id in (select thread_id from gone)),
+         c as (delete from checkpoints where thread_id in (select thread_id from gone))
+    select thread_id from gone`.execute(db);
+  return result.rows.length > 0;
 }
 
 /** Builds the stores on a database after bringing (or checking) its schema. */
@@ -49,9 +74,9 @@ export async function createStorage(database: Database, options: PrepareOptions)
     runs,
     checkpoints,
     async deleteThread(threadId) {
-      await threads.delete(threadId);
-      await checkpoints.deleteThread(threadId);
+      if (!(await dropThread(db, threadId))) throw notFound("thread", threadId);
     },
+    deleteTemporaryThread: (threadId, runId, workerId) => dropThread(db, threadId, { runId, workerId }),
     async truncate(what) {
       // The store arrives with a later migration; until then there is nothing to clear.
       if (what.runs || what.threads) await runs.truncate();

@@ -168,11 +168,13 @@ export function describeStorageContract(name: string, open: () => Promise<Databa
       const claimed = await storage.runs.claim("w1", 30_000);
       expect(claimed).toMatchObject({ run_id: first.run_id, status: "running", attempt: 1 });
       expect(await storage.runs.claim("w2", 30_000)).toBeUndefined();
-      expect(await storage.runs.finish("w2", first.run_id, ok)).toBe(false);
-      expect(await storage.runs.finish("w1", first.run_id, ok)).toBe(true);
+      expect(await storage.runs.finish("w2", first.run_id, ok)).toEqual({ finished: false, queued: false });
+      expect(await storage.runs.finish("w1", first.run_id, ok)).toEqual({ finished: true, queued: true });
       expect((await storage.threads.get(threadId)).status).toBe("busy");
       expect((await storage.runs.claim("w2", 30_000))?.run_id).toBe(second.run_id);
-      await storage.runs.finish("w2", second.run_id, { ...ok, thread: { ...ok.thread, values: { done: true } } });
+      expect(
+        await storage.runs.finish("w2", second.run_id, { ...ok, thread: { ...ok.thread, values: { done: true } } }),
+      ).toEqual({ finished: true, queued: false });
       expect(await storage.threads.get(threadId)).toMatchObject({ status: "idle", values: { done: true } });
       const listed = await storage.runs.list(threadId, { limit: 10, offset: 0 });
       expect(listed.map((r) => [r.run_id, r.status])).toEqual([
@@ -221,6 +223,55 @@ export function describeStorageContract(name: string, open: () => Promise<Databa
       const threadId = await newThread();
       await storage.runs.create({ ...runInput(threadId), after_seconds: 60 });
       expect(await storage.runs.claim("w1", 30_000)).toBeUndefined();
+    });
+
+    test("runs: a run with a lease starts at once when its thread is free, else it queues", async () => {
+      const threadId = await newThread();
+      const lease = { owner: "local", ms: 30_000 };
+      const { run } = await storage.runs.create({ ...runInput(threadId, "enqueue"), lease });
+      expect(run).toMatchObject({ status: "running", attempt: 1 });
+      expect(await storage.runs.claim("other", 30_000)).toBeUndefined();
+      // The thread is taken: the next run queues even though it offers a lease.
+      const queued = (await storage.runs.create({ ...runInput(threadId, "enqueue"), lease })).run;
+      expect(queued.status).toBe("pending");
+      // A delayed run never starts under a lease.
+      const other = await newThread();
+      const delayed = await storage.runs.create({ ...runInput(other), lease, after_seconds: 60 });
+      expect(delayed.run.status).toBe("pending");
+      expect(await storage.runs.finish("local", run.run_id, ok)).toEqual({ finished: true, queued: true });
+      expect((await storage.runs.claim("other", 30_000))?.run_id).toBe(queued.run_id);
+    });
+
+    test("runs: a stateless run creates its thread busy; deleting it needs the lease and leaves nothing", async () => {
+      const threadId = crypto.randomUUID();
+      const { run } = await storage.runs.create({
+        ...runInput(threadId),
+        new_thread: true,
+        thread_metadata: { graph_id: "g" },
+        lease: { owner: "local", ms: 30_000 },
+      });
+      expect(run).toMatchObject({ status: "running", thread_id: threadId });
+      expect(await storage.threads.get(threadId)).toMatchObject({ status: "busy", metadata: { graph_id: "g" } });
+      await storage.checkpoints.saver.put(
+        { configurable: { thread_id: threadId, checkpoint_ns: "" } },
+        {
+          v: 4,
+          id: "1ef00000-0000-6000-8000-000000000009",
+          ts: new Date().toISOString(),
+          channel_values: { n: 1 },
+          channel_versions: {},
+          versions_seen: {},
+        },
+        { source: "loop", step: 0, parents: {} },
+        {},
+      );
+      expect(await storage.deleteTemporaryThread(threadId, run.run_id, "someone-else")).toBe(false);
+      expect(await storage.runs.find(run.run_id)).toBeDefined();
+      expect(await storage.deleteTemporaryThread(threadId, run.run_id, "local")).toBe(true);
+      expect(await storage.runs.find(run.run_id)).toBeUndefined();
+      await expect(storage.threads.get(threadId)).rejects.toMatchObject({ code: "not_found" });
+      expect(await storage.checkpoints.countRows(threadId)).toBe(0);
+      await expect(storage.deleteThread(threadId)).rejects.toMatchObject({ code: "not_found" });
     });
 
     test("channel versions are ordered and unique, so forked branches never share a blob", () => {
