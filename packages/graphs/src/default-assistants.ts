@@ -5,8 +5,16 @@ import { v5 as uuidv5 } from "uuid";
 const GRAPH_NAMESPACE = "6ba7b821-9dad-11d1-80b4-00c04fd430c8";
 
 /** The deterministic id of a graph's default assistant (UUID v5 of the graph id). */
+const defaultIds = new Map<string, string>();
+
 export function defaultAssistantId(graphId: string): string {
-  return uuidv5(graphId, GRAPH_NAMESPACE);
+  let id = defaultIds.get(graphId);
+  if (id === undefined) {
+    // A UUID v5 is a SHA-1 in JS: computed once per graph, not on every run.
+    id = uuidv5(graphId, GRAPH_NAMESPACE);
+    defaultIds.set(graphId, id);
+  }
+  return id;
 }
 
 /** Creates the default assistant of every graph that lacks one; existing ones are left alone. */

@@ -90,6 +90,15 @@ const MIGRATIONS: Record<string, Migration> = {
       await sql`create index runs_lease_idx on runs (lease_expires_at) where status = 'running'`.execute(db);
     },
   },
+  "0003_runs_active_idx": {
+    async up(db: Kysely<unknown>) {
+      // Run creation and finish look for a thread's active runs: this keeps that lookup constant
+      // however many finished runs the thread has.
+      await sql`create index runs_active_idx on runs (thread_id, seq) where status in ('pending', 'running')`.execute(
+        db,
+      );
+    },
+  },
 };
 
 /** Names of the migrations this build knows, oldest first. */

@@ -1,5 +1,6 @@
 import { type Kysely, sql } from "kysely";
 import { notFound } from "../errors.ts";
+import { withAssistantCache } from "./assistant-cache.ts";
 import { type AssistantStore, createAssistantStore } from "./assistants.ts";
 import { type Checkpoints, createCheckpoints } from "./checkpoints.ts";
 import type { Database } from "./database.ts";
@@ -64,7 +65,11 @@ export async function createStorage(database: Database, options: PrepareOptions)
   else await assertSchemaCurrent(db);
   const checkpoints = createCheckpoints(database.pool, db);
   await checkpoints.setup();
-  const assistants = createAssistantStore(database.db);
+  // Embedded mode holds the data-dir lock: no other process writes assistants, so reads may be cached.
+  const assistants =
+    database.kind === "pglite"
+      ? withAssistantCache(createAssistantStore(database.db))
+      : createAssistantStore(database.db);
   const threads = createThreadStore(database.db);
   const runs = createRunStore(database.db);
   return {
