@@ -136,6 +136,34 @@ for (const mode of MODES) {
       expect(seen.filter((e) => e.event === "custom").length).toBe(4);
     });
 
+    test("events mode: LangGraph callback events (v2) beside the other modes of the same run", async () => {
+      const events = await collect(
+        server.client.runs.stream(null, "agent", {
+          input: human("x y"),
+          streamMode: ["events", "values"],
+        }) as AsyncIterable<Event>,
+      );
+      const names = events.map((e) => e.event);
+      expect(names[0]).toBe("metadata");
+      expect(names).toContain("values");
+      const callbacks = events
+        .filter((e) => e.event === "events")
+        .map((e) => e.data as { event: string; run_id: string; name: string; data: { chunk?: { content: string } } });
+      const kinds = new Set(callbacks.map((e) => e.event));
+      for (const kind of ["on_chain_start", "on_chain_end", "on_chat_model_start", "on_chat_model_stream"])
+        expect(kinds).toContain(kind);
+      const tokens = callbacks.filter((e) => e.event === "on_chat_model_stream").map((e) => e.data.chunk?.content);
+      expect(tokens.join("")).toBe("You said: x y");
+      // Only callback events: the graph's own stream chunks are the values events, not repeated here.
+      const metadata = events[0]?.data as { run_id: string };
+      expect(callbacks.some((e) => e.event === "on_chain_stream" && e.run_id === metadata.run_id)).toBe(false);
+      // events alone: no values events come with it.
+      const only = await collect(
+        server.client.runs.stream(null, "agent", { input: human("z"), streamMode: "events" }) as AsyncIterable<Event>,
+      );
+      expect(new Set(only.map((e) => e.event))).toEqual(new Set(["metadata", "events", "end"]));
+    });
+
     test("stream_subgraphs names subgraph events mode|namespace", async () => {
       const events = await collect(
         server.client.runs.stream(null, "parent", {
@@ -344,6 +372,17 @@ for (const mode of MODES) {
         }) as AsyncIterable<Event>,
       );
       expect(everything.map((e) => e.id)).toEqual(all.map((e) => e.id));
+      // stream_mode narrows a join to those modes (metadata and end always come).
+      const customOnly = await collect(
+        server.client.runs.joinStream(thread.thread_id, run?.run_id as string, {
+          lastEventId: "-1",
+          streamMode: "custom",
+        }) as AsyncIterable<Event>,
+      );
+      expect(customOnly.map((e) => e.id)).toEqual(
+        all.filter((e) => ["metadata", "custom", "end"].includes(e.event)).map((e) => e.id),
+      );
+      expect(customOnly.filter((e) => e.event === "custom").length).toBe(5);
     });
 
     test("on_disconnect=cancel cancels the run when the client goes away", async () => {

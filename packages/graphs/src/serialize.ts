@@ -30,16 +30,25 @@ export function toApiValue(value: unknown): unknown {
   return value;
 }
 
-/** Removes runtime-only fields (callbacks, signals) from configs inside stream payloads. */
-export function stripRuntime(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(stripRuntime);
+/** Removes runtime-only fields (callbacks, signals) from configs inside stream payloads; cycles become null. */
+export function stripRuntime(value: unknown, seen = new WeakSet<object>()): unknown {
+  if (Array.isArray(value)) {
+    if (seen.has(value)) return null;
+    seen.add(value);
+    const out = value.map((v) => stripRuntime(v, seen));
+    seen.delete(value);
+    return out;
+  }
   if (value && typeof value === "object" && !isBaseMessage(value)) {
+    if (seen.has(value)) return null;
+    seen.add(value);
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
       if (k === "callbacks" || k === "signal" || k.startsWith("__pregel")) continue;
       if (typeof v === "function") continue;
-      out[k] = stripRuntime(v);
+      out[k] = stripRuntime(v, seen);
     }
+    seen.delete(value);
     return out;
   }
   return value;

@@ -1,3 +1,4 @@
+import { filterModes } from "@fractal/graphs/runs/stream-filter";
 import { threadEvents } from "@fractal/graphs/runs/thread-stream";
 import { AppError } from "@fractal/infra/errors";
 import type { OpenApiRegistry } from "@fractal/infra/hono/openapi";
@@ -27,8 +28,9 @@ async function joinStream(
 ): Promise<Response> {
   const { deps } = c.var;
   const after = c.req.header("Last-Event-ID") ?? undefined;
+  const modes = query.stream_mode === undefined ? undefined : [query.stream_mode].flat();
   return streamEvents(c, {
-    open: (signal) => deps.events.read(runId, { after, signal }),
+    open: (signal) => filterModes(deps.events.read(runId, { after, signal }), modes),
     heartbeatMs: deps.config.streamHeartbeatMs,
     onDisconnect: query.cancel_on_disconnect ? () => deps.runs.cancel([runId], "interrupt").then(() => {}) : undefined,
   });

@@ -2,9 +2,7 @@ import { STREAM_MODES } from "@fractal/graphs/runs/run-kwargs";
 import { z } from "zod";
 import { checkpointRef, jsonObject, queryBool, queryInt, uuid } from "./common.ts";
 
-const streamMode = z.enum(STREAM_MODES).refine((m) => m !== "events", {
-  message: "stream mode 'events' is not supported yet",
-});
+const streamMode = z.enum(STREAM_MODES);
 const nodes = z.union([z.literal("*"), z.array(z.string().min(1))]);
 
 export const runCreateBody = z.object({

@@ -6,6 +6,7 @@ import { type BaseCheckpointSaver, Command } from "@langchain/langgraph";
 import type { AnyCompiledGraph } from "../registry.ts";
 import { stripRuntime, toApiValue } from "../serialize.ts";
 import { serializeSnapshot, threadConfig } from "../thread-state.ts";
+import { streamWithEvents } from "./event-stream.ts";
 import { createLegacyMessageStream } from "./message-stream.ts";
 import type { RunKwargs, StreamMode } from "./run-kwargs.ts";
 
@@ -81,7 +82,9 @@ export async function executeRun(options: ExecuteOptions): Promise<RunOutcome> {
   const { graph, run, assistant, emit, signal } = options;
   const kwargs = run.kwargs as unknown as RunKwargs;
   const requested = new Set(kwargs.stream_mode);
-  const modes = [...new Set([...requested].filter((m) => m !== "events").map((m) => LANGGRAPH_MODE[m as never]))];
+  const modes: string[] = [
+    ...new Set([...requested].filter((m) => m !== "events").map((m) => LANGGRAPH_MODE[m as never])),
+  ];
   const legacy = requested.has("messages") ? createLegacyMessageStream(emit) : undefined;
   const subgraphs = kwargs.stream_subgraphs ?? false;
   const lent: Obj = options.checkpointer ? { [LENT_CHECKPOINTER]: options.checkpointer } : {};
@@ -89,18 +92,23 @@ export async function executeRun(options: ExecuteOptions): Promise<RunOutcome> {
   config.configurable = { ...(config.configurable as Obj), ...lent };
 
   try {
-    const stream = await graph.stream(runInput(kwargs), {
+    const streamOptions = {
       ...config,
-      streamMode: modes as never,
+      // `events` alone still needs one mode for the graph to stream; its chunks are not emitted.
+      streamMode: (modes.length > 0 ? modes : ["values"]) as never,
       subgraphs,
       signal,
       ...(kwargs.interrupt_before ? { interruptBefore: kwargs.interrupt_before as never } : {}),
       ...(kwargs.interrupt_after ? { interruptAfter: kwargs.interrupt_after as never } : {}),
       ...(kwargs.durability ? { durability: kwargs.durability } : {}),
-    });
+    };
+    const stream = requested.has("events")
+      ? streamWithEvents(graph, runInput(kwargs), streamOptions, run.run_id, emit)
+      : await graph.stream(runInput(kwargs), streamOptions);
     for await (const chunk of stream as AsyncIterable<unknown[]>) {
       const [ns, mode, data] = (subgraphs ? chunk : [[], ...chunk]) as [string[], string, unknown];
       const suffix = ns.length > 0 ? `|${ns.join("|")}` : "";
+      if (!modes.includes(mode)) continue;
       if (mode === "messages") {
         const [message, metadata] = data as [BaseMessage, Obj];
         const meta = stripRuntime(metadata);

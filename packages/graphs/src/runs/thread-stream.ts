@@ -1,6 +1,7 @@
 import type { RunControl } from "@fractal/infra/run-control";
 import type { RunEventLog, StreamEvent } from "@fractal/infra/run-events";
 import type { Storage } from "@fractal/infra/storage/storage";
+import { wantedEvent } from "./stream-filter.ts";
 
 export interface ThreadStreamOptions {
   storage: Storage;
@@ -12,14 +13,6 @@ export interface ThreadStreamOptions {
   /** Only these modes (plus metadata, error and end); all when empty. */
   modes?: string[];
   signal: AbortSignal;
-}
-
-const ALWAYS = new Set(["metadata", "error", "end"]);
-
-function wanted(event: string, modes: string[] | undefined): boolean {
-  if (!modes || modes.length === 0 || ALWAYS.has(event)) return true;
-  const base = (event.split("|")[0] ?? "").split("/")[0] ?? "";
-  return modes.includes(base) || (base === "messages" && modes.includes("messages-tuple"));
 }
 
 /** The events of a thread's runs, one run after another, staying open for runs still to come. */
@@ -42,7 +35,7 @@ export async function* threadEvents(options: ThreadStreamOptions): AsyncGenerato
       for await (const event of events.read(run.run_id, { after: cursor, signal })) {
         cursor = event.id;
         progressed = true;
-        if (wanted(event.event, options.modes)) yield event;
+        if (wantedEvent(event.event, options.modes)) yield event;
       }
       if (signal.aborted) return;
       if (events.isClosed(run.run_id)) streamed.add(run.run_id);
