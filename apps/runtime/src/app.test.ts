@@ -20,6 +20,7 @@ const config: Config = {
   runLeaseMs: 30_000,
   runMaxAttempts: 3,
   runSweepMs: 5_000,
+  shutdownDrainMs: 10_000,
 };
 const lines: string[] = [];
 let deps: Deps;

@@ -32,6 +32,7 @@ const envSchema = z.object({
   FRACTAL_RUN_LEASE_MS: z.coerce.number().int().min(100).default(30_000),
   FRACTAL_RUN_SWEEP_MS: z.coerce.number().int().min(50).default(5_000),
   FRACTAL_RUN_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(3),
+  FRACTAL_SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).default(10_000),
 });
 
 export interface Config {
@@ -55,6 +56,8 @@ export interface Config {
   runMaxAttempts: number;
   /** How often workers look for runs whose lease expired. */
   runSweepMs: number;
+  /** On SIGTERM, how long runs in flight may finish before they are handed back to the queue. */
+  shutdownDrainMs: number;
 }
 
 /** Command-line flags that override their environment equivalents. */
@@ -131,6 +134,7 @@ export function loadConfig(
     runLeaseMs: e.FRACTAL_RUN_LEASE_MS,
     runMaxAttempts: e.FRACTAL_RUN_MAX_ATTEMPTS,
     runSweepMs: e.FRACTAL_RUN_SWEEP_MS,
+    shutdownDrainMs: e.FRACTAL_SHUTDOWN_DRAIN_MS,
   };
 }
 

@@ -103,7 +103,7 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
       ensureDefaults: (graphIds) => ensureDefaultAssistants(storage.assistants, graphIds),
       version: VERSION,
       close: async () => {
-        await worker.stop();
+        await worker.stop(config.shutdownDrainMs);
         events.dispose();
         await database.close();
       },

@@ -105,11 +105,9 @@ export function registerRunOpsRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
         const { deps } = c.var;
         await deps.storage.runs.get(params.thread_id, params.run_id);
         const signal = c.req.raw.signal;
-        const run = await deps.runs.join(params.run_id, signal);
+        const result = await deps.runs.joinResult(params.run_id, params.thread_id, signal);
         if (signal.aborted && query.cancel_on_disconnect) await deps.runs.cancel([params.run_id], "interrupt");
-        if (run?.status === "error") return c.json({ __error__: run.error });
-        const thread = await deps.storage.threads.get(params.thread_id);
-        return c.json((thread.values ?? {}) as object);
+        return c.json(result as object);
       },
     ),
   );

@@ -27,8 +27,10 @@ export interface RunService {
   create(threadId: string | undefined, request: CreateRunRequest): Promise<Run>;
   /** Waits until the run has ended and returns it (undefined if it was deleted meanwhile). */
   join(runId: string, signal?: AbortSignal): Promise<Run | undefined>;
-  /** Waits for the run and returns its final values, or `{__error__}` when it failed. */
+  /** Waits for the run (following its events) and returns its final values, or `{__error__}` when it failed. */
   result(runId: string, threadId: string, signal?: AbortSignal): Promise<unknown>;
+  /** The same, waiting through the database only (the run may execute on another process). */
+  joinResult(runId: string, threadId: string, signal?: AbortSignal): Promise<unknown>;
   cancel(runIds: string[], action: CancelAction, threadId?: string): Promise<number>;
 }
 
@@ -85,6 +87,19 @@ export function createRunService(options: RunServiceOptions): RunService {
     return undefined;
   };
 
+  /** What wait and join answer: `{__error__}` for a failed run, else the final values. */
+  const finalResult = async (error: unknown, values: unknown, threadId: string) => {
+    if (error !== undefined) return { __error__: error };
+    if (values !== undefined) return values;
+    const thread = await storage.threads.get(threadId).catch(() => undefined);
+    return thread?.values ?? null;
+  };
+
+  const joinResult = async (runId: string, threadId: string, signal?: AbortSignal) => {
+    const run = await join(runId, signal);
+    return finalResult(run?.status === "error" ? run.error : undefined, undefined, threadId);
+  };
+
   return {
     async create(threadId, request) {
       const assistant = await resolveAssistant(request.assistant_id);
@@ -139,12 +154,11 @@ export function createRunService(options: RunServiceOptions): RunService {
       }
       // The worker writes `end` after the run's row is final and reports failures as `error`
       // events; without `end` (a run on another process, or a lost log) the row decides.
-      const run = ended ? undefined : await join(runId, signal);
-      if (error !== undefined || run?.status === "error") return { __error__: error ?? run?.error };
-      if (values !== undefined) return values;
-      const thread = await storage.threads.get(threadId).catch(() => undefined);
-      return thread?.values ?? null;
+      if (!ended) return joinResult(runId, threadId, signal);
+      return finalResult(error, values, threadId);
     },
+
+    joinResult,
 
     cancel,
   };

@@ -53,6 +53,8 @@ export interface Worker extends Dispatcher {
 interface Active {
   controller: AbortController;
   action?: CancelAction;
+  /** Handed back to the queue at shutdown: its outcome is not recorded. */
+  released?: boolean;
   done: Promise<void>;
 }
 
@@ -165,6 +167,11 @@ export function createWorker(options: WorkerOptions): Worker {
     }
     let finished: boolean;
     let queued = false;
+    if (entry.released) {
+      log.info("run handed back to the queue at shutdown", { attempt: run.attempt });
+      events.close(run.run_id);
+      return false;
+    }
     if (temporary) {
       finished = await storage.deleteTemporaryThread(run.thread_id, run.run_id, id);
     } else {
@@ -245,9 +252,12 @@ export function createWorker(options: WorkerOptions): Worker {
       ]);
       if (!drained) {
         for (const [runId, entry] of active) {
+          entry.released = true;
           entry.controller.abort();
           await storage.runs.release(id, runId);
         }
+        // Let the aborted graphs unwind before the database closes under them.
+        await Promise.race([Promise.all([...active.values()].map((a) => a.done)), Bun.sleep(2_000)]);
       }
     },
     active: () => active.size,
