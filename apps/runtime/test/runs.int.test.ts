@@ -61,6 +61,101 @@ for (const mode of MODES) {
       expect(overridden.messages.map((m) => m.content)).toEqual(["one", "assistant: one", "two", "run: two"]);
     });
 
+    test("the graph sees the thread, run, assistant and graph ids, run context over assistant context", async () => {
+      const assistant = await server.client.assistants.create({
+        graphId: "inspect",
+        config: { configurable: { team: "a", level: 1 } },
+        context: { tone: "dry", lang: "en" },
+      });
+      const thread = await server.client.threads.create();
+      const run = await server.client.runs.create(thread.thread_id, assistant.assistant_id, {
+        input: {},
+        config: { configurable: { level: 2 } },
+        context: { lang: "fr" },
+        feedbackKeys: ["score"],
+      });
+      const values = (await server.client.runs.join(thread.thread_id, run.run_id)) as {
+        configurable: Record<string, unknown>;
+        context: Record<string, unknown>;
+      };
+      expect(values.configurable).toMatchObject({
+        thread_id: thread.thread_id,
+        run_id: run.run_id,
+        assistant_id: assistant.assistant_id,
+        graph_id: "inspect",
+        team: "a",
+        level: 2,
+      });
+      expect(values.context).toEqual({ tone: "dry", lang: "fr" });
+    });
+
+    test("interrupt_after pauses after a node; a null-input run continues; list filters by status", async () => {
+      const thread = await server.client.threads.create();
+      await server.client.runs.wait(thread.thread_id, "inspect", { input: {}, interruptAfter: ["look"] });
+      const paused = await server.client.threads.getState(thread.thread_id);
+      expect(paused.next).toEqual(["after"]);
+      expect((paused.values as { steps: number[] }).steps).toEqual([1]);
+      expect((await server.client.threads.get(thread.thread_id)).status).toBe("interrupted");
+      const resumed = (await server.client.runs.wait(thread.thread_id, "inspect", { input: null })) as {
+        steps: number[];
+      };
+      expect(resumed.steps).toEqual([1, 2]);
+      const runs = await server.client.runs.list(thread.thread_id);
+      expect(runs.map((r) => r.status)).toEqual(["success", "interrupted"]);
+      const interrupted = await server.client.runs.list(thread.thread_id, { status: "interrupted" });
+      expect(interrupted.map((r) => r.run_id)).toEqual([runs[1]?.run_id as string]);
+    });
+
+    test("stream_resumable: a client cut off mid-run rejoins with Last-Event-ID and gets the rest once", async () => {
+      const thread = await server.client.threads.create();
+      const controller = new AbortController();
+      const firstPart: Event[] = [];
+      const stream = server.client.runs.stream(thread.thread_id, "slow", {
+        input: {},
+        config: { configurable: { steps: 6, delay_ms: 80 } },
+        streamMode: "custom",
+        streamResumable: true,
+        signal: controller.signal,
+      }) as AsyncIterable<Event>;
+      try {
+        for await (const e of stream) {
+          firstPart.push(e);
+          if (firstPart.length === 3) controller.abort();
+        }
+      } catch {
+        // the abort ends the stream
+      }
+      expect(firstPart.length).toBe(3);
+      const runId = (firstPart[0]?.data as { run_id: string } | undefined)?.run_id as string;
+      expect((await server.client.runs.get(thread.thread_id, runId)).status).toBe("running");
+      const rest = await collect(
+        server.client.runs.joinStream(thread.thread_id, runId, {
+          lastEventId: firstPart.at(-1)?.id,
+        }) as AsyncIterable<Event>,
+      );
+      const ticks = [...firstPart, ...rest]
+        .filter((e) => e.event === "custom")
+        .map((e) => (e.data as { tick: number }).tick);
+      expect(ticks).toEqual([0, 1, 2, 3, 4, 5]);
+      expect(rest.at(-1)?.event).toBe("end");
+    });
+
+    test("a stateless run's stream can be joined by run id alone (GET /runs/{run_id}/stream)", async () => {
+      const run = await server.client.runs.create(null, "slow", {
+        input: {},
+        config: { configurable: { steps: 3, delay_ms: 60 } },
+        streamMode: ["custom"],
+      });
+      const events = await collect(
+        server.client.runs.joinStream(null, run.run_id, { lastEventId: "-1" }) as AsyncIterable<Event>,
+      );
+      expect(events[0]?.event).toBe("metadata");
+      expect(events.filter((e) => e.event === "custom").map((e) => (e.data as { tick: number }).tick)).toEqual([
+        0, 1, 2,
+      ]);
+      expect(events.at(-1)?.event).toBe("end");
+    });
+
     test("stateless wait deletes its temporary thread unless on_completion=keep", async () => {
       const before = await server.client.threads.count();
       const values = (await server.client.runs.wait(null, "agent", { input: human("stateless") })) as {
