@@ -21,6 +21,7 @@ const config: Config = {
   runMaxAttempts: 3,
   runSweepMs: 5_000,
   shutdownDrainMs: 10_000,
+  runTimeoutMs: 3_600_000,
 };
 const lines: string[] = [];
 let deps: Deps;

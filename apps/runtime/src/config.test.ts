@@ -38,6 +38,13 @@ describe("loadConfig", () => {
     expect(config.storage).toMatchObject({ url: "postgresql://a/one" });
   });
 
+  test("run engine settings: drain and run time limit, with their defaults", () => {
+    expect(loadConfig({}, {}, cwd)).toMatchObject({ shutdownDrainMs: 10_000, runTimeoutMs: 3_600_000 });
+    const config = loadConfig({ FRACTAL_SHUTDOWN_DRAIN_MS: "250", FRACTAL_RUN_TIMEOUT_SECONDS: "0.5" }, {}, cwd);
+    expect(config).toMatchObject({ shutdownDrainMs: 250, runTimeoutMs: 500 });
+    expect(() => loadConfig({ FRACTAL_RUN_TIMEOUT_SECONDS: "-1" }, {}, cwd)).toThrow(/FRACTAL_RUN_TIMEOUT_SECONDS/);
+  });
+
   test("a bad value names the variable and its flag", () => {
     expect(() => loadConfig({ PORT: "abc" }, {}, cwd)).toThrow(ConfigError);
     expect(() => loadConfig({ PORT: "abc" }, {}, cwd)).toThrow(/PORT \(or --port\)/);

@@ -33,6 +33,7 @@ const envSchema = z.object({
   FRACTAL_RUN_SWEEP_MS: z.coerce.number().int().min(50).default(5_000),
   FRACTAL_RUN_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(3),
   FRACTAL_SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).default(10_000),
+  FRACTAL_RUN_TIMEOUT_SECONDS: z.coerce.number().min(0).default(3600),
 });
 
 export interface Config {
@@ -58,6 +59,8 @@ export interface Config {
   runSweepMs: number;
   /** On SIGTERM, how long runs in flight may finish before they are handed back to the queue. */
   shutdownDrainMs: number;
+  /** A run executing longer is aborted and ends `timeout`; 0 means no limit. */
+  runTimeoutMs: number;
 }
 
 /** Command-line flags that override their environment equivalents. */
@@ -135,6 +138,7 @@ export function loadConfig(
     runMaxAttempts: e.FRACTAL_RUN_MAX_ATTEMPTS,
     runSweepMs: e.FRACTAL_RUN_SWEEP_MS,
     shutdownDrainMs: e.FRACTAL_SHUTDOWN_DRAIN_MS,
+    runTimeoutMs: Math.round(e.FRACTAL_RUN_TIMEOUT_SECONDS * 1000),
   };
 }
 

@@ -82,6 +82,7 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
       leaseMs: config.runLeaseMs,
       maxAttempts: config.runMaxAttempts,
       sweepMs: config.runSweepMs,
+      runTimeoutMs: config.runTimeoutMs,
     });
     return {
       config,

@@ -529,3 +529,34 @@ for (const mode of MODES) {
     });
   });
 }
+
+for (const mode of MODES) {
+  describe(`run time limit (${mode})`, () => {
+    const current = useTestServer(mode, { FRACTAL_RUN_TIMEOUT_SECONDS: "0.5" }, ["--config", CONFIG]);
+
+    test("a run past FRACTAL_RUN_TIMEOUT_SECONDS is aborted: error event, run timeout, thread error", async () => {
+      const server = current();
+      const thread = await server.client.threads.create();
+      const events = await collect(
+        server.client.runs.stream(thread.thread_id, "slow", {
+          input: {},
+          config: { configurable: { steps: 20, delay_ms: 100 } },
+          streamMode: "custom",
+        }) as AsyncIterable<Event>,
+      );
+      const error = events.find((e) => e.event === "error");
+      expect(error?.data).toMatchObject({ error: "RunTimeout" });
+      expect(events.filter((e) => e.event === "custom").length).toBeLessThan(20);
+      const [run] = await server.client.runs.list(thread.thread_id);
+      expect(run?.status).toBe("timeout");
+      expect((await server.client.threads.get(thread.thread_id)).status).toBe("error");
+      // A short run on the same server is not affected.
+      const ok = (await server.client.runs.wait(thread.thread_id, "slow", {
+        input: {},
+        config: { configurable: { steps: 2, delay_ms: 10 } },
+      })) as { steps: number[] };
+      expect(ok.steps.length).toBeGreaterThan(0);
+      expect((await server.client.threads.get(thread.thread_id)).status).toBe("idle");
+    });
+  });
+}

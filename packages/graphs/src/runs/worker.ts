@@ -25,6 +25,8 @@ export interface WorkerOptions {
   pollMs?: number;
   sweepMs?: number;
   maxAttempts?: number;
+  /** A run executing longer than this is aborted and ends `timeout` (0 or unset: no limit). */
+  runTimeoutMs?: number;
 }
 
 /**
@@ -55,6 +57,8 @@ interface Active {
   action?: CancelAction;
   /** Handed back to the queue at shutdown: its outcome is not recorded. */
   released?: boolean;
+  /** Aborted because it ran past the run time limit. */
+  timedOut?: boolean;
   done: Promise<void>;
 }
 
@@ -151,14 +155,31 @@ export function createWorker(options: WorkerOptions): Worker {
         checkpointer: storage.checkpoints.saver,
         config: assistant.config,
       });
-      outcome = await executeRun({
-        graph,
-        run,
-        assistant,
-        emit,
-        signal: entry.controller.signal,
-        ...(temporary ? { checkpointer: new MemorySaver() } : {}),
-      });
+      const limit = options.runTimeoutMs ?? 0;
+      const timer =
+        limit > 0
+          ? setTimeout(() => {
+              entry.timedOut = true;
+              entry.controller.abort();
+            }, limit)
+          : undefined;
+      try {
+        outcome = await executeRun({
+          graph,
+          run,
+          assistant,
+          emit,
+          signal: entry.controller.signal,
+          ...(temporary ? { checkpointer: new MemorySaver() } : {}),
+        });
+      } finally {
+        clearTimeout(timer);
+      }
+      if (entry.timedOut && !entry.action && !entry.released) {
+        const error = { error: "RunTimeout", message: `the run took longer than its time limit (${limit} ms)` };
+        emit("error", error);
+        outcome = { status: "timeout", error, thread: { ...outcome.thread, status: "error" } };
+      }
       if (entry.action === "rollback" && !temporary) {
         await storage.checkpoints.deleteRun(run.thread_id, run.run_id);
         const state = await readState(graph, run.thread_id);
