@@ -8,96 +8,86 @@ import { spawnServer } from "./harness.ts";
 const CONFIG = resolve(import.meta.dir, "fixtures/run-graphs/langgraph.json");
 const FAST_LEASES = { FRACTAL_RUN_LEASE_MS: "600", FRACTAL_RUN_SWEEP_MS: "200", FRACTAL_STREAM_HEARTBEAT_MS: "100" };
 
+/** Runs `body` with the server args for a fresh data dir, removed afterwards. */
+async function withDataDir(body: (args: string[]) => Promise<void>): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), "fractal-durable-"));
+  try {
+    await body(["--config", CONFIG, "--data-dir", dataDir]);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Starts a `slow` run on a new thread and returns once a worker is executing it. */
+async function startSlowRun(client: Client, steps: number, delayMs: number) {
+  const thread = await client.threads.create();
+  const run = await client.runs.create(thread.thread_id, "slow", {
+    input: {},
+    config: { configurable: { steps, delay_ms: delayMs } },
+  });
+  while ((await client.runs.get(thread.thread_id, run.run_id)).status !== "running") await Bun.sleep(20);
+  return { threadId: thread.thread_id, runId: run.run_id };
+}
+
+/** Status and attempt of a run as the API reports them. */
+async function runState(client: Client, threadId: string, runId: string) {
+  const run = await client.runs.get(threadId, runId);
+  return { status: run.status, attempt: (run as unknown as { attempt: number }).attempt };
+}
+
 describe("durable runs", () => {
   test("a run whose server is killed -9 mid-run is picked up again after restart and completes", async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), "fractal-recovery-"));
-    try {
-      const first = await spawnServer({ args: ["--config", CONFIG, "--data-dir", dataDir], env: FAST_LEASES });
-      let client = new Client({ apiUrl: first.url });
-      const thread = await client.threads.create();
-      const run = await client.runs.create(thread.thread_id, "slow", {
-        input: {},
-        config: { configurable: { steps: 10, delay_ms: 200 } },
-      });
-      while ((await client.runs.get(thread.thread_id, run.run_id)).status !== "running") await Bun.sleep(50);
+    await withDataDir(async (args) => {
+      const first = await spawnServer({ args, env: FAST_LEASES });
+      const { threadId, runId } = await startSlowRun(new Client({ apiUrl: first.url }), 10, 200);
       first.proc.kill("SIGKILL");
       await first.proc.exited;
 
-      const second = await spawnServer({ args: ["--config", CONFIG, "--data-dir", dataDir], env: FAST_LEASES });
-      client = new Client({ apiUrl: second.url });
-      const values = (await client.runs.join(thread.thread_id, run.run_id)) as { steps: number[] };
+      const second = await spawnServer({ args, env: FAST_LEASES });
+      const client = new Client({ apiUrl: second.url });
+      const values = (await client.runs.join(threadId, runId)) as { steps: number[] };
       expect(values.steps).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-      const after = await client.runs.get(thread.thread_id, run.run_id);
-      expect(after.status).toBe("success");
-      expect((after as unknown as { attempt: number }).attempt).toBe(2);
-      expect((await client.threads.get(thread.thread_id)).status).toBe("idle");
+      expect(await runState(client, threadId, runId)).toEqual({ status: "success", attempt: 2 });
+      expect((await client.threads.get(threadId)).status).toBe("idle");
       second.proc.kill("SIGTERM");
       await second.proc.exited;
-    } finally {
-      rmSync(dataDir, { recursive: true, force: true });
-    }
+    });
   }, 90_000);
 
   test("SIGTERM lets a run in flight finish before the process exits (drain)", async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), "fractal-drain-"));
-    try {
-      const args = ["--config", CONFIG, "--data-dir", dataDir];
+    await withDataDir(async (args) => {
       const first = await spawnServer({ args, env: { FRACTAL_SHUTDOWN_DRAIN_MS: "20000" } });
-      let client = new Client({ apiUrl: first.url });
-      const thread = await client.threads.create();
-      const run = await client.runs.create(thread.thread_id, "slow", {
-        input: {},
-        config: { configurable: { steps: 6, delay_ms: 150 } },
-      });
-      while ((await client.runs.get(thread.thread_id, run.run_id)).status !== "running") await Bun.sleep(20);
+      const { threadId, runId } = await startSlowRun(new Client({ apiUrl: first.url }), 6, 150);
       first.proc.kill("SIGTERM");
       expect(await first.proc.exited).toBe(0);
 
       const second = await spawnServer({ args });
-      client = new Client({ apiUrl: second.url });
-      const after = await client.runs.get(thread.thread_id, run.run_id);
-      expect(after.status).toBe("success");
-      expect((after as unknown as { attempt: number }).attempt).toBe(1);
-      expect(((await client.threads.get(thread.thread_id)).values as { steps: number[] }).steps).toEqual([
-        0, 1, 2, 3, 4, 5,
-      ]);
+      const client = new Client({ apiUrl: second.url });
+      expect(await runState(client, threadId, runId)).toEqual({ status: "success", attempt: 1 });
+      expect(((await client.threads.get(threadId)).values as { steps: number[] }).steps).toEqual([0, 1, 2, 3, 4, 5]);
       second.proc.kill("SIGTERM");
       await second.proc.exited;
-    } finally {
-      rmSync(dataDir, { recursive: true, force: true });
-    }
+    });
   }, 60_000);
 
   test("a run still going when the drain time is up goes back to the queue and completes after restart", async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), "fractal-release-"));
-    try {
-      const args = ["--config", CONFIG, "--data-dir", dataDir];
+    await withDataDir(async (args) => {
       // A long lease: the run must come back because it was released, not because its lease expired.
       const env = { FRACTAL_SHUTDOWN_DRAIN_MS: "200", FRACTAL_RUN_LEASE_MS: "600000" };
       const first = await spawnServer({ args, env });
-      let client = new Client({ apiUrl: first.url });
-      const thread = await client.threads.create();
-      const run = await client.runs.create(thread.thread_id, "slow", {
-        input: {},
-        config: { configurable: { steps: 8, delay_ms: 250 } },
-      });
-      while ((await client.runs.get(thread.thread_id, run.run_id)).status !== "running") await Bun.sleep(20);
+      const { threadId, runId } = await startSlowRun(new Client({ apiUrl: first.url }), 8, 250);
       first.proc.kill("SIGTERM");
       expect(await first.proc.exited).toBe(0);
 
       const second = await spawnServer({ args, env });
-      client = new Client({ apiUrl: second.url });
+      const client = new Client({ apiUrl: second.url });
       // With the 10-minute lease, only the release lets this join return within the test's time.
-      const values = (await client.runs.join(thread.thread_id, run.run_id)) as { steps: number[] };
+      const values = (await client.runs.join(threadId, runId)) as { steps: number[] };
       expect(values.steps).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
-      const after = await client.runs.get(thread.thread_id, run.run_id);
-      expect(after.status).toBe("success");
-      expect((after as unknown as { attempt: number }).attempt).toBe(2);
+      expect(await runState(client, threadId, runId)).toEqual({ status: "success", attempt: 2 });
       second.proc.kill("SIGTERM");
       await second.proc.exited;
-    } finally {
-      rmSync(dataDir, { recursive: true, force: true });
-    }
+    });
   }, 90_000);
 
   test("idle streams carry heartbeat comments", async () => {
