@@ -1,9 +1,7 @@
-import { PGlite } from "@electric-sql/pglite";
-import { createPgConfig } from "@electric-sql/pglite/node-postgres";
-import { vector } from "@electric-sql/pglite-pgvector";
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import { type DataDirLock, lockDataDir } from "./data-dir-lock.ts";
+import { openPGliteThread } from "./pglite-thread.ts";
 import type { Tables } from "./schema.ts";
 
 export type DatabaseKind = "pglite" | "postgres";
@@ -39,12 +37,12 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   }
   const lock: DataDirLock | undefined = options.dataDir === "memory" ? undefined : lockDataDir(options.dataDir);
   try {
-    const pglite = await PGlite.create(options.dataDir === "memory" ? "memory://" : options.dataDir, {
-      extensions: { vector },
-    });
-    const pool = new pg.Pool(createPgConfig(pglite) as pg.PoolConfig);
+    // PGlite runs on its own thread; pg talks to it through an in-process socket. One session:
+    // the embedded backend serves one connection at a time, and it is kept open.
+    const thread = await openPGliteThread(options.dataDir);
+    const pool = new pg.Pool({ max: 1, idleTimeoutMillis: 0, stream: () => thread.socket() } as pg.PoolConfig);
     return wrap("pglite", pool, async () => {
-      await pglite.close();
+      await thread.close();
       lock?.release();
     });
   } catch (error) {

@@ -6,6 +6,7 @@ import { sql } from "kysely";
 import { openDatabase } from "./database.ts";
 import { createStorage } from "./storage.ts";
 import { describeStorageContract } from "./testing/contract.ts";
+import { rejection } from "./testing/rejection.ts";
 
 describeStorageContract("pglite (in memory)", () => openDatabase({ kind: "pglite", dataDir: "memory" }));
 
@@ -27,7 +28,9 @@ test("a second open of the same data dir fails with a clear message, and the dat
     const storage = await createStorage(first, { migrate: true });
     const id = crypto.randomUUID();
     await storage.threads.create({ thread_id: id });
-    await expect(openDatabase({ kind: "pglite", dataDir: dir })).rejects.toThrow(/in use by another fractal process/);
+    expect((await rejection(openDatabase({ kind: "pglite", dataDir: dir }))).message).toMatch(
+      /in use by another fractal process/,
+    );
     await first.close();
     const reopened = await createStorage(await openDatabase({ kind: "pglite", dataDir: dir }), { migrate: false });
     expect((await reopened.threads.get(id)).thread_id).toBe(id);
@@ -40,7 +43,7 @@ test("a second open of the same data dir fails with a clear message, and the dat
 test("with automatic migration off, an empty database is refused with the command to run", async () => {
   const database = await openDatabase({ kind: "pglite", dataDir: "memory" });
   try {
-    await expect(createStorage(database, { migrate: false })).rejects.toThrow(/run `fractal migrate`/);
+    expect((await rejection(createStorage(database, { migrate: false }))).message).toMatch(/run `fractal migrate`/);
   } finally {
     await database.close();
   }

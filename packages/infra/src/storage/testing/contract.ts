@@ -3,6 +3,7 @@ import { sql } from "kysely";
 import type { Database } from "../database.ts";
 import { KNOWN_MIGRATIONS, migrateToLatest, readSchemaStatus } from "../migrations.ts";
 import { createStorage, type Storage } from "../storage.ts";
+import { rejection } from "./rejection.ts";
 
 /** The one storage contract: every adapter (PGlite, PostgreSQL) must pass it unchanged. */
 export function describeStorageContract(name: string, open: () => Promise<Database>): void {
@@ -31,7 +32,7 @@ export function describeStorageContract(name: string, open: () => Promise<Databa
       const db = storage.database.db;
       await sql`insert into kysely_migration (name, timestamp) values ('9999_from_the_future', now())`.execute(db);
       try {
-        await expect(migrateToLatest(db as never)).rejects.toThrow(/newer than this build/);
+        expect((await rejection(migrateToLatest(db as never))).message).toMatch(/newer than this build/);
       } finally {
         await sql`delete from kysely_migration where name = '9999_from_the_future'`.execute(db);
       }
@@ -47,13 +48,13 @@ export function describeStorageContract(name: string, open: () => Promise<Databa
       });
       expect(created).toBe(true);
       expect(assistant).toMatchObject({ assistant_id: id, graph_id: "agent", name: "agent", version: 1 });
-      await expect(storage.assistants.create({ assistant_id: id, graph_id: "agent" })).rejects.toMatchObject({
+      expect(await rejection(storage.assistants.create({ assistant_id: id, graph_id: "agent" }))).toMatchObject({
         code: "conflict",
       });
       const again = await storage.assistants.create({ assistant_id: id, graph_id: "other", if_exists: "do_nothing" });
       expect(again.created).toBe(false);
       expect(again.assistant.graph_id).toBe("agent");
-      await expect(storage.assistants.get(crypto.randomUUID())).rejects.toMatchObject({ code: "not_found" });
+      expect(await rejection(storage.assistants.get(crypto.randomUUID()))).toMatchObject({ code: "not_found" });
     });
 
     test("assistant update writes a version, merges metadata, and setLatest rolls back", async () => {
@@ -67,7 +68,7 @@ export function describeStorageContract(name: string, open: () => Promise<Databa
       expect(filtered.map((v) => v.version)).toEqual([2]);
       const back = await storage.assistants.setLatest(id, 1);
       expect(back).toMatchObject({ version: 1, name: "one", metadata: { a: 1 } });
-      await expect(storage.assistants.setLatest(id, 7)).rejects.toMatchObject({ code: "not_found" });
+      expect(await rejection(storage.assistants.setLatest(id, 7))).toMatchObject({ code: "not_found" });
     });
 
     test("assistant search filters, sorts, pages and counts", async () => {
@@ -95,12 +96,12 @@ export function describeStorageContract(name: string, open: () => Promise<Databa
       const id = crypto.randomUUID();
       const { thread } = await storage.threads.create({ thread_id: id, metadata: { a: 1 } });
       expect(thread).toMatchObject({ thread_id: id, status: "idle", metadata: { a: 1 }, values: null });
-      await expect(storage.threads.create({ thread_id: id })).rejects.toMatchObject({ code: "conflict" });
+      expect(await rejection(storage.threads.create({ thread_id: id }))).toMatchObject({ code: "conflict" });
       const patched = await storage.threads.patch(id, { metadata: { b: 2 } });
       expect(patched.metadata).toEqual({ a: 1, b: 2 });
       await storage.threads.delete(id);
-      await expect(storage.threads.get(id)).rejects.toMatchObject({ code: "not_found" });
-      await expect(storage.threads.delete(id)).rejects.toMatchObject({ code: "not_found" });
+      expect(await rejection(storage.threads.get(id))).toMatchObject({ code: "not_found" });
+      expect(await rejection(storage.threads.delete(id))).toMatchObject({ code: "not_found" });
     });
 
     test("thread search by metadata, values, status and ids", async () => {
@@ -140,7 +141,7 @@ export function describeStorageContract(name: string, open: () => Promise<Databa
 
     test("runs: create needs the thread unless if_not_exists=create; the thread turns busy", async () => {
       const missing = crypto.randomUUID();
-      await expect(storage.runs.create(runInput(missing))).rejects.toMatchObject({ code: "not_found" });
+      expect(await rejection(storage.runs.create(runInput(missing)))).toMatchObject({ code: "not_found" });
       const { run } = await storage.runs.create({
         ...runInput(missing),
         if_not_exists: "create",
@@ -269,9 +270,9 @@ export function describeStorageContract(name: string, open: () => Promise<Databa
       expect(await storage.runs.find(run.run_id)).toBeDefined();
       expect(await storage.deleteTemporaryThread(threadId, run.run_id, "local")).toBe(true);
       expect(await storage.runs.find(run.run_id)).toBeUndefined();
-      await expect(storage.threads.get(threadId)).rejects.toMatchObject({ code: "not_found" });
+      expect(await rejection(storage.threads.get(threadId))).toMatchObject({ code: "not_found" });
       expect(await storage.checkpoints.countRows(threadId)).toBe(0);
-      await expect(storage.deleteThread(threadId)).rejects.toMatchObject({ code: "not_found" });
+      expect(await rejection(storage.deleteThread(threadId))).toMatchObject({ code: "not_found" });
     });
 
     test("channel versions are ordered and unique, so forked branches never share a blob", () => {
