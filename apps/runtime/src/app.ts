@@ -10,6 +10,7 @@ import { registerAssistantRoutes } from "./routes/assistants.ts";
 import { registerInternalRoutes, registerInternalStatsRoute } from "./routes/internal.ts";
 import { registerRunOpsRoutes } from "./routes/run-ops.ts";
 import { registerRunRoutes } from "./routes/runs.ts";
+import { registerStoreRoutes } from "./routes/store.ts";
 import { registerSystemRoutes } from "./routes/system.ts";
 import { registerThreadStateRoutes } from "./routes/thread-state.ts";
 import { registerThreadRoutes } from "./routes/threads.ts";
@@ -51,6 +52,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   registerThreadStateRoutes(app, api);
   registerRunRoutes(app, api);
   registerRunOpsRoutes(app, api);
+  registerStoreRoutes(app, api);
   if (deps.config.testRoutes) {
     registerInternalRoutes(app, api);
     registerInternalStatsRoute(app);

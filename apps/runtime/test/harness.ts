@@ -103,7 +103,7 @@ export async function startTestServer(
     truncate: async () => {
       const res = await fetch(`${server.url}/internal/truncate`, {
         method: "POST",
-        body: JSON.stringify({ runs: true, threads: true, assistants: true, checkpointer: true }),
+        body: JSON.stringify({ runs: true, threads: true, assistants: true, checkpointer: true, store: true }),
       });
       if (!res.ok) throw new Error(`truncate failed: ${res.status} ${await res.text()}`);
     },

@@ -43,7 +43,7 @@ export function createThreadService(storage: Storage, graphs: GraphRegistry): Th
     const graphId = thread.metadata.graph_id;
     if (typeof graphId !== "string") return undefined;
     if (!graphs.has(graphId)) throw new AppError("conflict", `thread's graph '${graphId}' is not served here`);
-    return graphs.resolve(graphId, { checkpointer: storage.checkpoints.saver, config: {} });
+    return graphs.resolve(graphId, { checkpointer: storage.checkpoints.saver, store: storage.store, config: {} });
   };
 
   const requireGraph = async (thread: Thread): Promise<AnyCompiledGraph> => {

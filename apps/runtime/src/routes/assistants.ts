@@ -28,6 +28,7 @@ async function assistantGraph(deps: Deps, assistantId: string) {
   const assistant = await deps.storage.assistants.get(assistantId);
   const graph = await deps.graphs.resolve(assistant.graph_id, {
     checkpointer: deps.storage.checkpoints.saver,
+    store: deps.storage.store,
     config: assistant.config,
   });
   return { assistant, graph };

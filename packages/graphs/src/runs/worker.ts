@@ -153,6 +153,7 @@ export function createWorker(options: WorkerOptions): Worker {
     } else {
       const graph = await graphs.resolve(assistant.graph_id, {
         checkpointer: storage.checkpoints.saver,
+        store: storage.store,
         config: assistant.config,
       });
       const limit = options.runTimeoutMs ?? 0;
@@ -254,6 +255,9 @@ export function createWorker(options: WorkerOptions): Worker {
           try {
             const swept = await storage.runs.sweep(options.maxAttempts ?? 3);
             if (swept.length > 0) logger.warn("re-queued runs whose worker stopped", { runs: swept });
+            // Expired store items are already invisible; this removes their rows.
+            const expired = await storage.store.sweep();
+            if (expired > 0) logger.info("deleted expired store items", { count: expired });
           } catch (error) {
             logger.error("sweep failed", { error });
           }

@@ -99,6 +99,27 @@ const MIGRATIONS: Record<string, Migration> = {
       );
     },
   },
+  "0004_store": {
+    async up(db: Kysely<unknown>) {
+      // Namespaces are stored as their labels joined with "." (labels may not contain dots), so a
+      // prefix search is a range scan on the text.
+      await sql`
+        create table store_items (
+          namespace text not null,
+          key text not null,
+          value jsonb not null,
+          created_at timestamptz not null default now(),
+          updated_at timestamptz not null default now(),
+          ttl_minutes double precision,
+          expires_at timestamptz,
+          primary key (namespace, key)
+        )`.execute(db);
+      await sql`create index store_items_namespace_idx on store_items (namespace text_pattern_ops)`.execute(db);
+      await sql`create index store_items_expires_idx on store_items (expires_at) where expires_at is not null`.execute(
+        db,
+      );
+    },
+  },
 };
 
 /** Names of the migrations this build knows, oldest first. */

@@ -62,7 +62,18 @@ export interface RunsTable {
   seq: Generated<number>;
 }
 
+export interface StoreItemsTable {
+  namespace: string;
+  key: string;
+  value: Json;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  ttl_minutes: number | null;
+  expires_at: Timestamp | null;
+}
+
 export interface Tables {
+  store_items: StoreItemsTable;
   runs: RunsTable;
   assistants: AssistantsTable;
   assistant_versions: AssistantVersionsTable;

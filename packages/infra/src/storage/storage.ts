@@ -6,6 +6,7 @@ import { type Checkpoints, createCheckpoints } from "./checkpoints.ts";
 import type { Database } from "./database.ts";
 import { assertSchemaCurrent, migrateToLatest } from "./migrations.ts";
 import { createRunStore, type RunStore } from "./runs.ts";
+import { FractalStore } from "./store.ts";
 import { createThreadStore, type ThreadStore } from "./threads.ts";
 
 /** Every store on one database. */
@@ -15,6 +16,8 @@ export interface Storage {
   readonly threads: ThreadStore;
   readonly runs: RunStore;
   readonly checkpoints: Checkpoints;
+  /** The long-term memory store, shared by the `/store` API and graphs. */
+  readonly store: FractalStore;
   /** Deletes a thread row and every checkpoint of it (404 when the thread is unknown). */
   deleteThread(threadId: string): Promise<void>;
   /**
@@ -72,22 +75,24 @@ export async function createStorage(database: Database, options: PrepareOptions)
       : createAssistantStore(database.db);
   const threads = createThreadStore(database.db);
   const runs = createRunStore(database.db);
+  const store = new FractalStore(database.db);
   return {
     database,
     assistants,
     threads,
     runs,
     checkpoints,
+    store,
     async deleteThread(threadId) {
       if (!(await dropThread(db, threadId))) throw notFound("thread", threadId);
     },
     deleteTemporaryThread: (threadId, runId, workerId) => dropThread(db, threadId, { runId, workerId }),
     async truncate(what) {
-      // The store arrives with a later migration; until then there is nothing to clear.
       if (what.runs || what.threads) await runs.truncate();
       if (what.threads) await threads.truncate();
       if (what.assistants) await assistants.truncate();
       if (what.checkpointer) await checkpoints.truncate();
+      if (what.store) await store.truncate();
     },
   };
 }

@@ -17,7 +17,7 @@ export function describeStorageContract(name: string, open: () => Promise<Databa
       await storage?.database.close();
     });
     beforeEach(async () => {
-      await storage.truncate({ threads: true, assistants: true, checkpointer: true });
+      await storage.truncate({ threads: true, assistants: true, checkpointer: true, store: true });
     });
 
     test("migrations are recorded and re-running applies nothing", async () => {
@@ -273,6 +273,30 @@ export function describeStorageContract(name: string, open: () => Promise<Databa
       expect(await rejection(storage.threads.get(threadId))).toMatchObject({ code: "not_found" });
       expect(await storage.checkpoints.countRows(threadId)).toBe(0);
       expect(await rejection(storage.deleteThread(threadId))).toMatchObject({ code: "not_found" });
+    });
+
+    test("store: expired items are invisible at once and removed by the sweep; others stay", async () => {
+      await storage.store.putItem(["s"], "short", { v: 1 }, 0.0005); // 30 ms
+      await storage.store.putItem(["s"], "long", { v: 2 }, 60);
+      await storage.store.putItem(["s"], "forever", { v: 3 });
+      await Bun.sleep(60);
+      expect(await storage.store.getItem(["s"], "short")).toBeNull();
+      expect(await storage.store.sweep()).toBe(1);
+      expect(await storage.store.sweep()).toBe(0);
+      const left = await storage.store.searchItems({ namespacePrefix: ["s"], limit: 10, offset: 0 });
+      expect(left.map((i) => i.key).sort()).toEqual(["forever", "long"]);
+    });
+
+    test("store: the LangGraph store interface reads and writes the same items", async () => {
+      await storage.store.put(["g", "x"], "k", { a: 1 });
+      expect((await storage.store.getItem(["g", "x"], "k"))?.value).toEqual({ a: 1 });
+      expect((await storage.store.get(["g", "x"], "k"))?.value).toEqual({ a: 1 });
+      expect((await storage.store.search(["g"])).map((i) => i.key)).toEqual(["k"]);
+      expect(await storage.store.listNamespaces({ prefix: ["g"] })).toEqual([["g", "x"]]);
+      await storage.store.delete(["g", "x"], "k");
+      expect(await storage.store.getItem(["g", "x"], "k")).toBeNull();
+      // LangGraph's own check refuses it before it reaches the table.
+      expect((await rejection(storage.store.put(["bad.label"], "k", {}))).message).toMatch(/period/i);
     });
 
     test("channel versions are ordered and unique, so forked branches never share a blob", () => {

@@ -1,0 +1,138 @@
+import type { OpenApiRegistry } from "@fractal/infra/hono/openapi";
+import type { Item } from "@langchain/langgraph";
+import type { Hono } from "hono";
+import type { AppEnv } from "../env.ts";
+import {
+  getItemQuery,
+  itemKeyBody,
+  itemResponse,
+  listNamespacesBody,
+  namespacesResponse,
+  putItemBody,
+  searchItemsBody,
+  searchItemsResponse,
+} from "../schemas/store.ts";
+
+const tags = ["store"];
+
+/** An item as the API returns it (snake_case timestamps, as the SDK reads them). */
+function toApiItem(item: Item & { score?: number }) {
+  return {
+    namespace: item.namespace,
+    key: item.key,
+    value: item.value,
+    created_at: item.createdAt.toISOString(),
+    updated_at: item.updatedAt.toISOString(),
+    ...(item.score !== undefined ? { score: item.score } : {}),
+  };
+}
+
+export function registerStoreRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): void {
+  app.put(
+    "/store/items",
+    api.operation<AppEnv, typeof putItemBody>(
+      {
+        method: "put",
+        path: "/store/items",
+        summary: "Store an item (replacing any at that namespace and key); ttl in minutes",
+        tags,
+        body: putItemBody,
+        responses: { 204: null },
+      },
+      async (c, { body }) => {
+        await c.var.deps.storage.store.putItem(body.namespace, body.key, body.value, body.ttl);
+        return c.body(null, 204);
+      },
+    ),
+  );
+
+  app.get(
+    "/store/items",
+    api.operation<AppEnv, undefined, typeof getItemQuery>(
+      {
+        method: "get",
+        path: "/store/items",
+        summary: "Get an item (null when there is none or it expired); refresh_ttl restarts its TTL",
+        tags,
+        query: getItemQuery,
+        responses: { 200: itemResponse.nullable() },
+      },
+      async (c, { query }) => {
+        const item = await c.var.deps.storage.store.getItem(
+          query.namespace.split("."),
+          query.key,
+          query.refresh_ttl ?? false,
+        );
+        return c.json(item ? toApiItem(item) : null);
+      },
+    ),
+  );
+
+  app.delete(
+    "/store/items",
+    api.operation<AppEnv, typeof itemKeyBody>(
+      {
+        method: "delete",
+        path: "/store/items",
+        summary: "Delete an item",
+        tags,
+        body: itemKeyBody,
+        responses: { 204: null },
+      },
+      async (c, { body }) => {
+        await c.var.deps.storage.store.deleteItem(body.namespace, body.key);
+        return c.body(null, 204);
+      },
+    ),
+  );
+
+  app.post(
+    "/store/items/search",
+    api.operation<AppEnv, typeof searchItemsBody>(
+      {
+        method: "post",
+        path: "/store/items/search",
+        summary: "Search items under a namespace prefix, filtered by value fields, newest first",
+        tags,
+        body: searchItemsBody,
+        bodyOptional: true,
+        responses: { 200: searchItemsResponse },
+      },
+      async (c, { body }) => {
+        const items = await c.var.deps.storage.store.searchItems({
+          namespacePrefix: body.namespace_prefix,
+          filter: body.filter ?? undefined,
+          limit: body.limit,
+          offset: body.offset,
+          refreshTtl: body.refresh_ttl ?? false,
+        });
+        return c.json({ items: items.map(toApiItem) });
+      },
+    ),
+  );
+
+  app.post(
+    "/store/namespaces",
+    api.operation<AppEnv, typeof listNamespacesBody>(
+      {
+        method: "post",
+        path: "/store/namespaces",
+        summary: "List namespaces that hold items, by prefix and suffix, cut at max_depth",
+        tags,
+        body: listNamespacesBody,
+        bodyOptional: true,
+        responses: { 200: namespacesResponse },
+      },
+      async (c, { body }) => {
+        const namespaces = await c.var.deps.storage.store.listNamespaceItems({
+          prefix: body.prefix ?? undefined,
+          suffix: body.suffix ?? undefined,
+          maxDepth: body.max_depth ?? undefined,
+          limit: body.limit,
+          offset: body.offset,
+        });
+        return c.json({ namespaces });
+      },
+    ),
+  );
+}

@@ -1,0 +1,122 @@
+import { beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { resolve } from "node:path";
+import { MODES, type TestServer, useTestServer } from "./harness.ts";
+
+const CONFIG = resolve(import.meta.dir, "fixtures/run-graphs/langgraph.json");
+
+for (const mode of MODES) {
+  describe(`store API (${mode})`, () => {
+    const current = useTestServer(mode, {}, ["--config", CONFIG]);
+    let server: TestServer;
+    beforeAll(() => {
+      server = current();
+    });
+    beforeEach(async () => server.truncate());
+
+    const raw = (method: string, path: string, body?: unknown) =>
+      fetch(`${server.url}${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body) });
+
+    test("put, get, replace and delete an item; a missing item is null", async () => {
+      const store = server.client.store;
+      await store.putItem(["users", "u1"], "prefs", { theme: "dark" });
+      const item = await store.getItem(["users", "u1"], "prefs");
+      expect(item).toMatchObject({ namespace: ["users", "u1"], key: "prefs", value: { theme: "dark" } });
+      expect(Number.isNaN(Date.parse(item?.createdAt as unknown as string))).toBe(false);
+      await store.putItem(["users", "u1"], "prefs", { theme: "light" });
+      const replaced = await store.getItem(["users", "u1"], "prefs");
+      expect(replaced?.value).toEqual({ theme: "light" });
+      expect(replaced?.createdAt).toBe(item?.createdAt as string);
+      await store.deleteItem(["users", "u1"], "prefs");
+      expect(await store.getItem(["users", "u1"], "prefs")).toBeNull();
+    });
+
+    test("search by namespace prefix and value filter, newest first, with limit and offset", async () => {
+      const store = server.client.store;
+      await store.putItem(["docs", "a"], "1", { kind: "note", n: 1 });
+      await store.putItem(["docs", "a", "deep"], "2", { kind: "task", n: 2 });
+      await store.putItem(["docs", "b"], "3", { kind: "note", n: 3 });
+      await store.putItem(["docsx"], "4", { kind: "note", n: 4 });
+      const underA = await store.searchItems(["docs", "a"]);
+      expect(underA.items.map((i) => i.key).sort()).toEqual(["1", "2"]);
+      const notes = await store.searchItems(["docs"], { filter: { kind: "note" } });
+      expect(notes.items.map((i) => i.key)).toEqual(["3", "1"]);
+      const page = await store.searchItems([], { limit: 2, offset: 1 });
+      expect(page.items.map((i) => i.key)).toEqual(["3", "2"]);
+    });
+
+    test("namespaces by prefix, suffix and max_depth", async () => {
+      const store = server.client.store;
+      await store.putItem(["org", "team1", "memories"], "k", { v: 1 });
+      await store.putItem(["org", "team2", "memories"], "k", { v: 1 });
+      await store.putItem(["org", "team2", "files"], "k", { v: 1 });
+      await store.putItem(["other"], "k", { v: 1 });
+      expect((await store.listNamespaces({ prefix: ["org"] })).namespaces).toEqual([
+        ["org", "team1", "memories"],
+        ["org", "team2", "files"],
+        ["org", "team2", "memories"],
+      ]);
+      expect((await store.listNamespaces({ suffix: ["memories"] })).namespaces).toEqual([
+        ["org", "team1", "memories"],
+        ["org", "team2", "memories"],
+      ]);
+      expect((await store.listNamespaces({ maxDepth: 2 })).namespaces).toEqual([
+        ["org", "team1"],
+        ["org", "team2"],
+        ["other"],
+      ]);
+      expect((await store.listNamespaces({ limit: 1, offset: 1 })).namespaces).toEqual([["org", "team2", "files"]]);
+    });
+
+    test("ttl: an expired item is gone at once; refresh_ttl on read keeps it alive", async () => {
+      const store = server.client.store;
+      const ttl = 0.01; // minutes: 600 ms
+      await store.putItem(["tmp"], "short", { v: 1 }, { ttl });
+      await store.putItem(["tmp"], "kept", { v: 2 }, { ttl });
+      await store.putItem(["tmp"], "forever", { v: 3 });
+      for (let i = 0; i < 4; i++) {
+        await Bun.sleep(250);
+        expect(await store.getItem(["tmp"], "kept", { refreshTtl: true })).not.toBeNull();
+      }
+      expect(await store.getItem(["tmp"], "short")).toBeNull();
+      expect((await store.searchItems(["tmp"])).items.map((i) => i.key).sort()).toEqual(["forever", "kept"]);
+      expect((await store.listNamespaces({})).namespaces).toEqual([["tmp"]]);
+    });
+
+    test("a graph's store is the API's store, both ways", async () => {
+      await server.client.store.putItem(["notes"], "from-api", { text: "hello graph" });
+      const thread = await server.client.threads.create();
+      const values = (await server.client.runs.wait(thread.thread_id, "memo", {
+        input: { note: "from the graph" },
+      })) as {
+        found: unknown;
+      };
+      expect(values.found).toEqual({ text: "hello graph" });
+      const written = await server.client.store.getItem(["memos", thread.thread_id], "last");
+      expect(written?.value).toEqual({ note: "from the graph" });
+    });
+
+    test("bad namespaces and bodies are 422 naming the problem; nothing is stored", async () => {
+      const cases: Array<[string, string, unknown]> = [
+        ["PUT", "/store/items", { namespace: [], key: "k", value: {} }],
+        ["PUT", "/store/items", { namespace: ["a.b"], key: "k", value: {} }],
+        ["PUT", "/store/items", { namespace: [""], key: "k", value: {} }],
+        ["PUT", "/store/items", { namespace: Array.from({ length: 21 }, () => "x"), key: "k", value: {} }],
+        ["PUT", "/store/items", { namespace: ["a"], key: "k", value: [1, 2] }],
+        ["PUT", "/store/items", { namespace: ["a"], key: "k", value: {}, ttl: -1 }],
+        ["POST", "/store/items/search", { namespace_prefix: ["a.b"] }],
+        ["POST", "/store/namespaces", { max_depth: 0 }],
+        ["DELETE", "/store/items", { namespace: ["a"] }],
+      ];
+      for (const [method, path, body] of cases) {
+        const res = await raw(method, path, body);
+        expect([method, path, res.status]).toEqual([method, path, 422]);
+        const error = (await res.json()) as { error: string; message: string };
+        expect(error.error).toBe("validation_failed");
+        expect(error.message.length).toBeGreaterThan(0);
+      }
+      const dotted = await fetch(`${server.url}/store/items?namespace=a..b&key=k`);
+      expect(dotted.status).toBe(422);
+      expect((await server.client.store.searchItems([])).items).toEqual([]);
+    });
+  });
+}

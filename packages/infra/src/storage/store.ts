@@ -1,0 +1,247 @@
+import {
+  BaseStore,
+  type GetOperation,
+  type Item,
+  type ListNamespacesOperation,
+  type Operation,
+  type OperationResults,
+  type PutOperation,
+  type SearchItem,
+  type SearchOperation,
+} from "@langchain/langgraph-checkpoint";
+import { type Kysely, type Selectable, sql } from "kysely";
+import { type AppError, validationFailed } from "../errors.ts";
+import { toJson } from "./json.ts";
+import type { StoreItemsTable, Tables } from "./schema.ts";
+
+type Obj = Record<string, unknown>;
+
+/** Deepest namespace accepted. */
+export const MAX_NAMESPACE_DEPTH = 20;
+
+/** Labels are joined with "." in the table, so they may not contain one, nor be empty. */
+export function checkNamespace(namespace: string[], what = "namespace", allowEmpty = false): void {
+  if (namespace.length === 0 && !allowEmpty) throw invalid(`${what} must have at least one label`);
+  if (namespace.length > MAX_NAMESPACE_DEPTH) throw invalid(`${what} is deeper than ${MAX_NAMESPACE_DEPTH} labels`);
+  for (const label of namespace) {
+    if (typeof label !== "string" || label.length === 0) throw invalid(`${what} labels may not be empty`);
+    if (label.includes(".")) throw invalid(`${what} label '${label}' contains a period ('.')`);
+  }
+}
+
+function invalid(message: string): AppError {
+  return validationFailed(message);
+}
+
+export interface StoreSearch {
+  namespacePrefix: string[];
+  /** Items whose value contains these fields with these values (JSON equality). */
+  filter?: Obj;
+  limit: number;
+  offset: number;
+  refreshTtl?: boolean;
+}
+
+export interface NamespaceQuery {
+  prefix?: string[];
+  suffix?: string[];
+  maxDepth?: number;
+  limit: number;
+  offset: number;
+}
+
+/**
+ * The one store: the `/store` API and graphs (`config.store`, `getStore()`) read and write the same
+ * rows. Items may expire (`ttl` in minutes); an expired item is invisible at once and deleted by
+ * `sweep()`. Reading with `refreshTtl` starts an item's time to live again.
+ */
+export class FractalStore extends BaseStore {
+  readonly #db: Kysely<Tables>;
+
+  constructor(db: Kysely<Tables>) {
+    super();
+    this.#db = db;
+  }
+
+  async getItem(namespace: string[], key: string, refreshTtl = false): Promise<Item | null> {
+    checkNamespace(namespace);
+    const row = refreshTtl
+      ? await this.#db
+          .updateTable("store_items")
+          .set({ expires_at: sql`now() + ttl_minutes * interval '1 minute'` })
+          .where("namespace", "=", namespace.join("."))
+          .where("key", "=", key)
+          .where(live)
+          .returningAll()
+          .executeTakeFirst()
+      : await this.#db
+          .selectFrom("store_items")
+          .selectAll()
+          .where("namespace", "=", namespace.join("."))
+          .where("key", "=", key)
+          .where(live)
+          .executeTakeFirst();
+    return row ? toItem(row) : null;
+  }
+
+  /** Writes an item (replacing any); `ttl` in minutes, none for an item that never expires. */
+  async putItem(namespace: string[], key: string, value: Obj, ttl?: number | null): Promise<void> {
+    checkNamespace(namespace);
+    const minutes = ttl ?? null;
+    const expires = minutes === null ? null : sql<Date>`now() + ${minutes} * interval '1 minute'`;
+    await this.#db
+      .insertInto("store_items")
+      .values({ namespace: namespace.join("."), key, value: toJson(value), ttl_minutes: minutes, expires_at: expires })
+      .onConflict((oc) =>
+        oc.columns(["namespace", "key"]).doUpdateSet({
+          value: toJson(value),
+          updated_at: sql`now()`,
+          ttl_minutes: minutes,
+          expires_at: expires,
+          // A replaced expired item is a new item.
+          created_at: sql`case when store_items.expires_at <= now() then now() else store_items.created_at end`,
+        }),
+      )
+      .execute();
+  }
+
+  async deleteItem(namespace: string[], key: string): Promise<void> {
+    checkNamespace(namespace);
+    await this.#db
+      .deleteFrom("store_items")
+      .where("namespace", "=", namespace.join("."))
+      .where("key", "=", key)
+      .execute();
+  }
+
+  async searchItems(search: StoreSearch): Promise<SearchItem[]> {
+    checkNamespace(search.namespacePrefix, "namespace_prefix", true);
+    let q = this.#db.selectFrom("store_items").selectAll().where(live);
+    if (search.namespacePrefix.length > 0) {
+      const prefix = search.namespacePrefix.join(".");
+      q = q.where((eb) => eb.or([eb("namespace", "=", prefix), eb("namespace", "like", `${escapeLike(prefix)}.%`)]));
+    }
+    if (search.filter && Object.keys(search.filter).length > 0) {
+      q = q.where(sql<boolean>`value @> ${toJson(search.filter)}::jsonb`);
+    }
+    const rows = await q
+      .orderBy("updated_at", "desc")
+      .orderBy("namespace")
+      .orderBy("key")
+      .limit(search.limit)
+      .offset(search.offset)
+      .execute();
+    if (search.refreshTtl) await this.#refresh(rows);
+    return rows.map(toItem);
+  }
+
+  async listNamespaceItems(query: NamespaceQuery): Promise<string[][]> {
+    if (query.prefix) checkNamespace(query.prefix, "prefix", true);
+    if (query.suffix) checkNamespace(query.suffix, "suffix", true);
+    let q = this.#db.selectFrom("store_items").select("namespace").distinct().where(live);
+    if (query.prefix && query.prefix.length > 0) {
+      const prefix = query.prefix.join(".");
+      q = q.where((eb) => eb.or([eb("namespace", "=", prefix), eb("namespace", "like", `${escapeLike(prefix)}.%`)]));
+    }
+    const rows = await q.orderBy("namespace").execute();
+    const seen = new Set<string>();
+    const out: string[][] = [];
+    for (const { namespace } of rows) {
+      const labels = namespace.split(".");
+      if (query.suffix && !endsWith(labels, query.suffix)) continue;
+      const cut = query.maxDepth === undefined ? labels : labels.slice(0, query.maxDepth);
+      const id = cut.join(".");
+      if (seen.has(id)) continue;
+      seen.add(id);
+      out.push(cut);
+    }
+    return out.slice(query.offset, query.offset + query.limit);
+  }
+
+  /** Deletes expired items; returns how many. */
+  async sweep(): Promise<number> {
+    const result = await this.#db
+      .deleteFrom("store_items")
+      .where("expires_at", "<=", sql<Date>`now()`)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  async truncate(): Promise<void> {
+    await sql`truncate store_items`.execute(this.#db);
+  }
+
+  /** LangGraph's store interface, for graphs: the same rows as the API. */
+  async batch<Op extends Operation[]>(operations: Op): Promise<OperationResults<Op>> {
+    const results: unknown[] = [];
+    for (const op of operations) {
+      if ("namespacePrefix" in op) {
+        const search = op as SearchOperation;
+        results.push(
+          await this.searchItems({
+            namespacePrefix: search.namespacePrefix,
+            filter: search.filter,
+            limit: search.limit ?? 10,
+            offset: search.offset ?? 0,
+          }),
+        );
+      } else if ("value" in op) {
+        const put = op as PutOperation;
+        if (put.value === null) await this.deleteItem(put.namespace, put.key);
+        else await this.putItem(put.namespace, put.key, put.value);
+        results.push(undefined);
+      } else if ("key" in op) {
+        const get = op as GetOperation;
+        results.push(await this.getItem(get.namespace, get.key));
+      } else {
+        const list = op as ListNamespacesOperation;
+        const prefix = list.matchConditions?.find((m) => m.matchType === "prefix")?.path;
+        const suffix = list.matchConditions?.find((m) => m.matchType === "suffix")?.path;
+        results.push(
+          await this.listNamespaceItems({
+            prefix: prefix as string[] | undefined,
+            suffix: suffix as string[] | undefined,
+            maxDepth: list.maxDepth,
+            limit: list.limit,
+            offset: list.offset,
+          }),
+        );
+      }
+    }
+    return results as OperationResults<Op>;
+  }
+
+  async #refresh(rows: Array<Selectable<StoreItemsTable>>): Promise<void> {
+    const expiring = rows.filter((r) => r.ttl_minutes !== null);
+    for (const row of expiring) {
+      await this.#db
+        .updateTable("store_items")
+        .set({ expires_at: sql`now() + ttl_minutes * interval '1 minute'` })
+        .where("namespace", "=", row.namespace)
+        .where("key", "=", row.key)
+        .execute();
+    }
+  }
+}
+
+/** Not expired. */
+const live = sql<boolean>`(expires_at is null or expires_at > now())`;
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+function endsWith(labels: string[], suffix: string[]): boolean {
+  if (suffix.length > labels.length) return false;
+  return suffix.every((label, i) => label === "*" || labels[labels.length - suffix.length + i] === label);
+}
+
+function toItem(row: Selectable<StoreItemsTable>): Item {
+  return {
+    namespace: row.namespace.split("."),
+    key: row.key,
+    value: row.value as Obj,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+  };
+}
