@@ -1,6 +1,6 @@
 import { catalog } from "@fractal/graphs/catalog";
 import { ensureDefaultAssistants } from "@fractal/graphs/default-assistants";
-import { configEnv, loadConfigGraphs, readLangGraphConfig } from "@fractal/graphs/langgraph-config";
+import { configEnv, loadConfigGraphs, loadStoreIndex, readLangGraphConfig } from "@fractal/graphs/langgraph-config";
 import { createGraphRegistry, type GraphRegistry, type GraphSource } from "@fractal/graphs/registry";
 import { createRunService, type RunService } from "@fractal/graphs/runs/run-service";
 import { createWorker, type Worker } from "@fractal/graphs/runs/worker";
@@ -11,6 +11,7 @@ import { createLocalRunControl, type RunControl } from "@fractal/infra/run-contr
 import { createRunEventLog, type RunEventLog } from "@fractal/infra/run-events";
 import { openDatabase } from "@fractal/infra/storage/database";
 import { createStorage, type Storage } from "@fractal/infra/storage/storage";
+import type { StoreIndex } from "@fractal/infra/storage/store-vectors";
 import { applyGraphEnv, type Config } from "./config.ts";
 import { VERSION } from "./version.ts";
 
@@ -36,6 +37,7 @@ export interface Deps {
 export async function createDeps(config: Config, logger = createLogger({ level: config.logLevel })): Promise<Deps> {
   registerSdkLogger(logger);
   const sources: Record<string, GraphSource> = { ...catalog };
+  let storeIndex: StoreIndex | undefined;
   if (config.langgraphConfig) {
     const { config: graphConfig, baseDir } = readLangGraphConfig(config.langgraphConfig);
     applyGraphEnv(configEnv(graphConfig, baseDir));
@@ -44,6 +46,7 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
       if (id in catalog) logger.warn("user graph replaces catalog graph", { graph_id: id });
     }
     Object.assign(sources, userGraphs);
+    storeIndex = await loadStoreIndex(graphConfig, baseDir);
     logger.info("loaded graphs", { config: config.langgraphConfig, graphs: Object.keys(userGraphs) });
   }
   const graphs = createGraphRegistry(sources);
@@ -67,6 +70,8 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
     const storage = await createStorage(database, {
       migrate: config.migrate,
       onMigration: (name) => logger.info("applied migration", { migration: name }),
+      storeIndex,
+      onWarning: (message) => logger.warn(message),
     });
     await ensureDefaultAssistants(storage.assistants, graphs.ids());
     logger.info("database ready", { kind: database.kind, ms: Math.round(performance.now() - started) });

@@ -120,3 +120,34 @@ for (const mode of MODES) {
     });
   });
 }
+
+const INDEXED = resolve(import.meta.dir, "fixtures/store-index/langgraph.json");
+
+for (const mode of MODES) {
+  describe(`store semantic search (${mode})`, () => {
+    const current = useTestServer(mode, {}, ["--config", INDEXED]);
+
+    test("query ranks items by meaning (test embedding); index overrides and false are honoured", async () => {
+      const server = current();
+      await server.truncate();
+      const info = (await (await fetch(`${server.url}/info`)).json()) as { store_search: string | null };
+      // Embedded PGlite has pgvector; a PostgreSQL without it uses exact cosine in SQL (same ranking).
+      if (mode === "embedded") expect(info.store_search).toBe("pgvector");
+      else expect(["pgvector", "exact"]).toContain(info.store_search as string);
+      const store = server.client.store;
+      await store.putItem(["docs"], "fruit", { text: "banana apple" });
+      await store.putItem(["docs"], "quiz", { text: "jazz quiz fizz" });
+      await store.putItem(["docs"], "bread", { text: "banana bread" });
+      await store.putItem(["docs"], "titled", { title: "banana" }, { index: ["title"] });
+      await store.putItem(["docs"], "unindexed", { text: "banana" }, { index: false });
+      const found = await store.searchItems(["docs"], { query: "banana" });
+      const ranked = found.items.map((i) => [i.key, (i as { score?: number }).score ?? null] as const);
+      expect(ranked.map(([key]) => key)).toEqual(["titled", "bread", "fruit", "quiz", "unindexed"]);
+      expect(ranked[0]?.[1]).toBeCloseTo(1, 5);
+      expect(ranked.at(-1)?.[1]).toBeNull();
+      // Filters and prefixes still apply to a semantic search.
+      const filtered = await store.searchItems(["docs"], { query: "banana", filter: { text: "jazz quiz fizz" } });
+      expect(filtered.items.map((i) => i.key)).toEqual(["quiz"]);
+    });
+  });
+}

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { parseEnv } from "node:util";
+import type { StoreIndex } from "@fractal/infra/storage/store-vectors";
 import { z } from "zod";
 import type { GraphSource } from "./registry.ts";
 
@@ -53,28 +54,65 @@ export function configEnv(config: LangGraphConfig, baseDir: string): Record<stri
   }
 }
 
+const storeIndexSchema = z.object({
+  dims: z.number().int().min(1).max(16_000),
+  embed: z.string().min(1),
+  fields: z.array(z.string().min(1)).min(1).optional(),
+});
+
+/** Loads `store.index`: its embedding function from `./file.ts:export` (a function or an object with `embedDocuments`). */
+export async function loadStoreIndex(config: LangGraphConfig, baseDir: string): Promise<StoreIndex | undefined> {
+  const index = (config.store as { index?: unknown } | undefined)?.index;
+  if (index === undefined || index === null) return undefined;
+  const parsed = storeIndexSchema.safeParse(index);
+  if (!parsed.success) {
+    throw new GraphLoadError(
+      `store.index in langgraph.json is invalid: ${parsed.error.issues[0]?.message ?? "bad value"}`,
+    );
+  }
+  const { dims, embed, fields } = parsed.data;
+  if (!embed.startsWith(".") && !isAbsolute(embed)) {
+    // Model providers (`openai:text-embedding-3-small`, …) come with the model factory.
+    throw new GraphLoadError(
+      `store.index.embed '${embed}': only a path to a TS/JS export (./file.ts:name) is supported so far`,
+    );
+  }
+  const target = await importExport(embed, baseDir, "store.index.embed");
+  const call =
+    typeof target === "function"
+      ? (texts: string[]) => Promise.resolve((target as (t: string[]) => number[][] | Promise<number[][]>)(texts))
+      : typeof (target as { embedDocuments?: unknown })?.embedDocuments === "function"
+        ? (texts: string[]) => (target as { embedDocuments(t: string[]): Promise<number[][]> }).embedDocuments(texts)
+        : undefined;
+  if (!call) throw new GraphLoadError(`store.index.embed '${embed}' is neither a function nor an Embeddings object`);
+  return { dims, fields: fields ?? ["$"], embed: call };
+}
+
+/** Imports `./file.ts:exportName` (default export when no name) relative to the config. */
+async function importExport(spec: string, baseDir: string, what: string): Promise<unknown> {
+  const split = spec.lastIndexOf(":");
+  const hasExport = split > 1; // not a Windows drive letter
+  const file = resolve(baseDir, hasExport ? spec.slice(0, split) : spec);
+  const exportName = hasExport ? spec.slice(split + 1) : "default";
+  let module: Record<string, unknown>;
+  try {
+    module = await import(file);
+  } catch (error) {
+    throw new GraphLoadError(`failed to load ${what} from ${file}: ${(error as Error).message}`, { cause: error });
+  }
+  if (!(exportName in module) || module[exportName] === undefined) {
+    throw new GraphLoadError(
+      `failed to load ${what} from ${file}: no export named '${exportName}' (exports: ${Object.keys(module).join(", ") || "none"})`,
+    );
+  }
+  return module[exportName];
+}
+
 /** Imports every graph named by the config (`./file.ts:exportName`; default export when no name). */
 export async function loadConfigGraphs(config: LangGraphConfig, baseDir: string): Promise<Record<string, GraphSource>> {
   const graphs: Record<string, GraphSource> = {};
   for (const [graphId, spec] of Object.entries(config.graphs)) {
-    const split = spec.lastIndexOf(":");
-    const hasExport = split > 1; // not a Windows drive letter
-    const file = resolve(baseDir, hasExport ? spec.slice(0, split) : spec);
-    const exportName = hasExport ? spec.slice(split + 1) : "default";
-    let module: Record<string, unknown>;
-    try {
-      module = await import(file);
-    } catch (error) {
-      throw new GraphLoadError(`failed to load graph '${graphId}' from ${file}: ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
-    if (!(exportName in module) || module[exportName] === undefined) {
-      throw new GraphLoadError(
-        `failed to load graph '${graphId}' from ${file}: no export named '${exportName}' (exports: ${Object.keys(module).join(", ") || "none"})`,
-      );
-    }
-    graphs[graphId] = module[exportName] as GraphSource;
+    graphs[graphId] = (await importExport(spec, baseDir, `graph '${graphId}'`)) as GraphSource;
   }
   return graphs;
 }

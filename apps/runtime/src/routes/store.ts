@@ -40,7 +40,7 @@ export function registerStoreRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): vo
         responses: { 204: null },
       },
       async (c, { body }) => {
-        await c.var.deps.storage.store.putItem(body.namespace, body.key, body.value, body.ttl);
+        await c.var.deps.storage.store.putItem(body.namespace, body.key, body.value, body.ttl, body.index);
         return c.body(null, 204);
       },
     ),
@@ -102,6 +102,7 @@ export function registerStoreRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): vo
         const items = await c.var.deps.storage.store.searchItems({
           namespacePrefix: body.namespace_prefix,
           filter: body.filter ?? undefined,
+          query: body.query ?? undefined,
           limit: body.limit,
           offset: body.offset,
           refreshTtl: body.refresh_ttl ?? false,

@@ -28,6 +28,7 @@ export function registerSystemRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
             version: z.string(),
             runtime: z.string(),
             storage: z.string(),
+            store_search: z.enum(["pgvector", "exact"]).nullable(),
             flags: z.record(z.string(), z.boolean()),
           }),
         },
@@ -38,7 +39,9 @@ export function registerSystemRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
           version,
           runtime: "fractal-agents-runtime",
           storage: storage.database.kind,
-          flags: { assistants: true, crons: false, langsmith: false, store: false },
+          // How store semantic search runs (null: no store.index configured).
+          store_search: storage.store.vectorMode ?? null,
+          flags: { assistants: true, crons: false, langsmith: false, store: true },
         });
       },
     ),

@@ -72,7 +72,16 @@ export interface StoreItemsTable {
   expires_at: Timestamp | null;
 }
 
+export interface StoreVectorsTable {
+  namespace: string;
+  key: string;
+  field: string;
+  embedding: unknown;
+  norm: number;
+}
+
 export interface Tables {
+  store_vectors: StoreVectorsTable;
   store_items: StoreItemsTable;
   runs: RunsTable;
   assistants: AssistantsTable;

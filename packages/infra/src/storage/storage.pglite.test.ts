@@ -48,3 +48,38 @@ test("with automatic migration off, an empty database is refused with the comman
     await database.close();
   }
 }, 30_000);
+
+test("store semantic search: exact cosine in SQL ranks and scores like pgvector", async () => {
+  // Letter counts a–z: a deterministic embedding.
+  const embed = async (texts: string[]) =>
+    texts.map((t) => {
+      const v = new Array<number>(26).fill(0);
+      for (const ch of t) if (ch >= "a" && ch <= "z") v[ch.charCodeAt(0) - 97] = (v[ch.charCodeAt(0) - 97] ?? 0) + 1;
+      return v;
+    });
+  const index = { dims: 26, fields: ["text"], embed };
+  const results: Array<Array<[string, number]>> = [];
+  for (const exactVectors of [false, true]) {
+    const database = await openDatabase({ kind: "pglite", dataDir: "memory" });
+    try {
+      const storage = await createStorage(database, { migrate: true, storeIndex: index, exactVectors });
+      expect(storage.store.vectorMode).toBe(exactVectors ? "exact" : "pgvector");
+      await storage.store.putItem(["docs"], "fruit", { text: "banana apple" });
+      await storage.store.putItem(["docs"], "quiz", { text: "jazz quiz fizz" });
+      await storage.store.putItem(["docs"], "bread", { text: "banana bread" });
+      await storage.store.putItem(["docs"], "plain", { other: "no text field" });
+      const found = await storage.store.searchItems({
+        namespacePrefix: ["docs"],
+        query: "banana",
+        limit: 10,
+        offset: 0,
+      });
+      results.push(found.map((i) => [i.key, Math.round((i.score ?? -1) * 1000) / 1000]));
+    } finally {
+      await database.close();
+    }
+  }
+  expect(results[0]?.map(([key]) => key)).toEqual(["bread", "fruit", "quiz", "plain"]);
+  expect(results[1]).toEqual(results[0] as Array<[string, number]>);
+  expect(results[0]?.at(-1)?.[1]).toBe(-1); // no vector: no score, ranked last
+}, 30_000);

@@ -7,6 +7,7 @@ import type { Database } from "./database.ts";
 import { assertSchemaCurrent, migrateToLatest } from "./migrations.ts";
 import { createRunStore, type RunStore } from "./runs.ts";
 import { FractalStore } from "./store.ts";
+import { prepareVectors, type StoreIndex } from "./store-vectors.ts";
 import { createThreadStore, type ThreadStore } from "./threads.ts";
 
 /** Every store on one database. */
@@ -40,6 +41,12 @@ export interface PrepareOptions {
   /** Apply pending migrations (default); otherwise refuse a schema that is not current. */
   migrate: boolean;
   onMigration?: (name: string) => void;
+  /** Semantic search for the store (`store.index` in langgraph.json). */
+  storeIndex?: StoreIndex;
+  /** Use exact cosine even where pgvector exists (tests compare the two). */
+  exactVectors?: boolean;
+  /** Told when semantic search falls back to exact cosine (no pgvector). */
+  onWarning?: (message: string) => void;
 }
 
 /** Deletes a thread row and its checkpoints in one statement; runs go by cascade. */
@@ -75,7 +82,16 @@ export async function createStorage(database: Database, options: PrepareOptions)
       : createAssistantStore(database.db);
   const threads = createThreadStore(database.db);
   const runs = createRunStore(database.db);
-  const store = new FractalStore(database.db);
+  let store = new FractalStore(database.db);
+  if (options.storeIndex) {
+    const mode = await prepareVectors(db, { exact: options.exactVectors });
+    if (mode === "exact") {
+      options.onWarning?.(
+        "pgvector is not available in this database: store semantic search computes exact cosine similarity in SQL (same results, slower on large stores)",
+      );
+    }
+    store = new FractalStore(database.db, { index: options.storeIndex, mode });
+  }
   return {
     database,
     assistants,

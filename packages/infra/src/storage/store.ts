@@ -10,9 +10,10 @@ import {
   type SearchOperation,
 } from "@langchain/langgraph-checkpoint";
 import { type Kysely, type Selectable, sql } from "kysely";
-import { type AppError, validationFailed } from "../errors.ts";
+import { AppError, validationFailed } from "../errors.ts";
 import { toJson } from "./json.ts";
 import type { StoreItemsTable, Tables } from "./schema.ts";
+import { norm, type StoreIndex, similarity, textAt, type VectorMode, vectorValue } from "./store-vectors.ts";
 
 type Obj = Record<string, unknown>;
 
@@ -37,6 +38,8 @@ export interface StoreSearch {
   namespacePrefix: string[];
   /** Items whose value contains these fields with these values (JSON equality). */
   filter?: Obj;
+  /** Text to rank by meaning (semantic search must be configured). */
+  query?: string;
   limit: number;
   offset: number;
   refreshTtl?: boolean;
@@ -57,10 +60,18 @@ export interface NamespaceQuery {
  */
 export class FractalStore extends BaseStore {
   readonly #db: Kysely<Tables>;
+  readonly #vectors: { index: StoreIndex; mode: VectorMode } | undefined;
 
-  constructor(db: Kysely<Tables>) {
+  /** `vectors`: semantic search, when `store.index` is configured. */
+  constructor(db: Kysely<Tables>, vectors?: { index: StoreIndex; mode: VectorMode }) {
     super();
     this.#db = db;
+    this.#vectors = vectors;
+  }
+
+  /** How semantic search runs here, if it is configured. */
+  get vectorMode(): VectorMode | undefined {
+    return this.#vectors?.mode;
   }
 
   async getItem(namespace: string[], key: string, refreshTtl = false): Promise<Item | null> {
@@ -84,25 +95,73 @@ export class FractalStore extends BaseStore {
     return row ? toItem(row) : null;
   }
 
-  /** Writes an item (replacing any); `ttl` in minutes, none for an item that never expires. */
-  async putItem(namespace: string[], key: string, value: Obj, ttl?: number | null): Promise<void> {
+  /**
+   * Writes an item (replacing any); `ttl` in minutes, none for an item that never expires. With
+   * semantic search configured, the item's fields (or those `index` names; `false`: none) are embedded.
+   */
+  async putItem(
+    namespace: string[],
+    key: string,
+    value: Obj,
+    ttl?: number | null,
+    index?: false | string[] | null,
+  ): Promise<void> {
     checkNamespace(namespace);
+    const embedded = await this.#embedItem(value, index);
+    const ns = namespace.join(".");
     const minutes = ttl ?? null;
     const expires = minutes === null ? null : sql<Date>`now() + ${minutes} * interval '1 minute'`;
-    await this.#db
-      .insertInto("store_items")
-      .values({ namespace: namespace.join("."), key, value: toJson(value), ttl_minutes: minutes, expires_at: expires })
-      .onConflict((oc) =>
-        oc.columns(["namespace", "key"]).doUpdateSet({
-          value: toJson(value),
-          updated_at: sql`now()`,
-          ttl_minutes: minutes,
-          expires_at: expires,
-          // A replaced expired item is a new item.
-          created_at: sql`case when store_items.expires_at <= now() then now() else store_items.created_at end`,
-        }),
-      )
-      .execute();
+    await this.#db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto("store_items")
+        .values({ namespace: ns, key, value: toJson(value), ttl_minutes: minutes, expires_at: expires })
+        .onConflict((oc) =>
+          oc.columns(["namespace", "key"]).doUpdateSet({
+            value: toJson(value),
+            updated_at: sql`now()`,
+            ttl_minutes: minutes,
+            expires_at: expires,
+            // A replaced expired item is a new item.
+            created_at: sql`case when store_items.expires_at <= now() then now() else store_items.created_at end`,
+          }),
+        )
+        .execute();
+      if (!this.#vectors) return;
+      await trx.deleteFrom("store_vectors").where("namespace", "=", ns).where("key", "=", key).execute();
+      for (const { field, vector } of embedded) {
+        await trx
+          .insertInto("store_vectors")
+          .values({
+            namespace: ns,
+            key,
+            field,
+            embedding: vectorValue(this.#vectors.mode, vector),
+            norm: norm(vector),
+          })
+          .execute();
+      }
+    });
+  }
+
+  async #embedItem(value: Obj, index: false | string[] | null | undefined) {
+    if (!this.#vectors || index === false) return [];
+    const fields = index ?? this.#vectors.index.fields;
+    const texts = fields.map((field) => ({ field, text: textAt(value, field) })).filter((t) => t.text !== undefined);
+    if (texts.length === 0) return [];
+    const vectors = await this.#embed(texts.map((t) => t.text as string));
+    return texts.map((t, i) => ({ field: t.field, vector: vectors[i] as number[] }));
+  }
+
+  async #embed(texts: string[]): Promise<number[][]> {
+    const index = (this.#vectors as { index: StoreIndex }).index;
+    const vectors = await index.embed(texts);
+    if (vectors.length !== texts.length || vectors.some((v) => v.length !== index.dims)) {
+      throw new AppError(
+        "internal_error",
+        `the store's embedding function must return ${texts.length} vector(s) of ${index.dims} numbers`,
+      );
+    }
+    return vectors;
   }
 
   async deleteItem(namespace: string[], key: string): Promise<void> {
@@ -114,20 +173,49 @@ export class FractalStore extends BaseStore {
       .execute();
   }
 
+  /** With `query` and semantic search configured, the most similar first (`score`: cosine similarity). */
   async searchItems(search: StoreSearch): Promise<SearchItem[]> {
     checkNamespace(search.namespacePrefix, "namespace_prefix", true);
-    let q = this.#db.selectFrom("store_items").selectAll().where(live);
+    let q = this.#db.selectFrom("store_items").selectAll("store_items").where(live);
     if (search.namespacePrefix.length > 0) {
       const prefix = search.namespacePrefix.join(".");
-      q = q.where((eb) => eb.or([eb("namespace", "=", prefix), eb("namespace", "like", `${escapeLike(prefix)}.%`)]));
+      q = q.where((eb) =>
+        eb.or([
+          eb("store_items.namespace", "=", prefix),
+          eb("store_items.namespace", "like", `${escapeLike(prefix)}.%`),
+        ]),
+      );
     }
     if (search.filter && Object.keys(search.filter).length > 0) {
-      q = q.where(sql<boolean>`value @> ${toJson(search.filter)}::jsonb`);
+      q = q.where(sql<boolean>`store_items.value @> ${toJson(search.filter)}::jsonb`);
+    }
+    if (search.query && this.#vectors) {
+      const [vector] = await this.#embed([search.query]);
+      const scores = this.#db
+        .selectFrom("store_vectors as v")
+        .select([
+          "v.namespace",
+          "v.key",
+          sql<number>`max(${similarity(this.#vectors.mode, vector as number[])})`.as("score"),
+        ])
+        .groupBy(["v.namespace", "v.key"]);
+      const rows = await q
+        .leftJoin(scores.as("s"), (join) =>
+          join.onRef("s.namespace", "=", "store_items.namespace").onRef("s.key", "=", "store_items.key"),
+        )
+        .select("s.score")
+        .orderBy("s.score", (ob) => ob.desc().nullsLast())
+        .orderBy("store_items.updated_at", "desc")
+        .limit(search.limit)
+        .offset(search.offset)
+        .execute();
+      if (search.refreshTtl) await this.#refresh(rows);
+      return rows.map((row) => ({ ...toItem(row), ...(row.score === null ? {} : { score: Number(row.score) }) }));
     }
     const rows = await q
-      .orderBy("updated_at", "desc")
-      .orderBy("namespace")
-      .orderBy("key")
+      .orderBy("store_items.updated_at", "desc")
+      .orderBy("store_items.namespace")
+      .orderBy("store_items.key")
       .limit(search.limit)
       .offset(search.offset)
       .execute();
@@ -168,7 +256,7 @@ export class FractalStore extends BaseStore {
   }
 
   async truncate(): Promise<void> {
-    await sql`truncate store_items`.execute(this.#db);
+    await sql`truncate store_items cascade`.execute(this.#db);
   }
 
   /** LangGraph's store interface, for graphs: the same rows as the API. */
@@ -181,6 +269,7 @@ export class FractalStore extends BaseStore {
           await this.searchItems({
             namespacePrefix: search.namespacePrefix,
             filter: search.filter,
+            query: search.query,
             limit: search.limit ?? 10,
             offset: search.offset ?? 0,
           }),
@@ -188,7 +277,7 @@ export class FractalStore extends BaseStore {
       } else if ("value" in op) {
         const put = op as PutOperation;
         if (put.value === null) await this.deleteItem(put.namespace, put.key);
-        else await this.putItem(put.namespace, put.key, put.value);
+        else await this.putItem(put.namespace, put.key, put.value, null, put.index);
         results.push(undefined);
       } else if ("key" in op) {
         const get = op as GetOperation;
