@@ -34,6 +34,7 @@ const envSchema = z.object({
   FRACTAL_RUN_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(3),
   FRACTAL_SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).default(10_000),
   FRACTAL_RUN_TIMEOUT_SECONDS: z.coerce.number().min(0).default(3600),
+  FRACTAL_THREAD_TTL_MINUTES: z.coerce.number().positive().optional(),
 });
 
 export interface Config {
@@ -61,6 +62,8 @@ export interface Config {
   shutdownDrainMs: number;
   /** A run executing longer is aborted and ends `timeout`; 0 means no limit. */
   runTimeoutMs: number;
+  /** TTL given to threads created without one (none: they never expire). */
+  threadTtlMinutes?: number;
 }
 
 /** Command-line flags that override their environment equivalents. */
@@ -139,6 +142,7 @@ export function loadConfig(
     runSweepMs: e.FRACTAL_RUN_SWEEP_MS,
     shutdownDrainMs: e.FRACTAL_SHUTDOWN_DRAIN_MS,
     runTimeoutMs: Math.round(e.FRACTAL_RUN_TIMEOUT_SECONDS * 1000),
+    threadTtlMinutes: e.FRACTAL_THREAD_TTL_MINUTES,
   };
 }
 

@@ -129,12 +129,12 @@ describe("migrations", () => {
 
       const first = await runCli(["migrate", "--data-dir", dataDir]);
       expect(first.code).toBe(0);
-      expect(first.stderr).toContain("0/4 migrations applied, 4 pending");
-      expect(first.stderr).toContain("[1/4] applied 0001_assistants_threads");
-      expect(first.stderr).toContain("[4/4] applied 0004_store");
+      expect(first.stderr).toContain("0/5 migrations applied, 5 pending");
+      expect(first.stderr).toContain("[1/5] applied 0001_assistants_threads");
+      expect(first.stderr).toContain("[5/5] applied 0005_thread_ttl");
       const again = await runCli(["migrate", "--data-dir", dataDir]);
       expect(again.code).toBe(0);
-      expect(again.stderr).toContain("4/4 migrations applied, 0 pending");
+      expect(again.stderr).toContain("5/5 migrations applied, 0 pending");
 
       const server = await spawnServer({ args: ["--no-migrate", "--data-dir", dataDir] });
       expect((await fetch(`${server.url}/ok`)).status).toBe(200);

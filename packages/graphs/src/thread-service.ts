@@ -21,6 +21,7 @@ export interface ThreadService {
     metadata?: Obj;
     if_exists?: "raise" | "do_nothing";
     supersteps?: Array<{ updates: Array<{ values?: unknown; as_node: string }> }>;
+    ttl_minutes?: number;
   }): Promise<Thread>;
   /** Deletes the thread row and every checkpoint of it. */
   delete(threadId: string): Promise<void>;

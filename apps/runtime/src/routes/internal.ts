@@ -41,4 +41,8 @@ export function registerInternalStatsRoute(app: Hono<AppEnv>): void {
     const { events, control, worker } = c.var.deps;
     return c.json({ events: events.stats(), control_listeners: control.listenerCount(), active_runs: worker.active() });
   });
+  // Checkpoint rows of one thread, to prove deletions leave none behind.
+  app.get("/internal/checkpoints/:thread_id", async (c) =>
+    c.json({ rows: await c.var.deps.storage.checkpoints.countRows(c.req.param("thread_id")) }),
+  );
 }

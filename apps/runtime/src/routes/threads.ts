@@ -33,6 +33,7 @@ export function registerThreadRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
           metadata: body.metadata,
           if_exists: body.if_exists,
           supersteps: body.supersteps,
+          ttl_minutes: body.ttl?.ttl ?? c.var.deps.config.threadTtlMinutes,
         });
         return c.json(thread);
       },
@@ -103,7 +104,13 @@ export function registerThreadRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
         bodyOptional: true,
         responses: { 200: threadResponse },
       },
-      async (c, { params, body }) => c.json(await c.var.deps.storage.threads.patch(params.thread_id, body)),
+      async (c, { params, body }) =>
+        c.json(
+          await c.var.deps.storage.threads.patch(params.thread_id, {
+            metadata: body.metadata,
+            ttl_minutes: body.ttl?.ttl,
+          }),
+        ),
     ),
   );
 

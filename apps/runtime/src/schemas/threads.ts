@@ -4,7 +4,8 @@ import { checkpointRef, ifExists, jsonObject, limit, offset, queryBool, queryInt
 const threadStatus = z.enum(["idle", "busy", "interrupted", "error"]);
 
 /** TTL is accepted in the Platform's shape; sweeping arrives with thread TTL support. */
-const ttl = z.object({ strategy: z.enum(["delete", "keep_latest"]).default("delete"), ttl: z.number().positive() });
+/** Minutes after the thread's last activity at which it is deleted (the only strategy served). */
+const ttl = z.object({ strategy: z.literal("delete").default("delete"), ttl: z.number().positive() });
 
 export const threadIdParams = z.object({ thread_id: uuid });
 

@@ -5,6 +5,7 @@ import type { CancelAction, MultitaskStrategy, Run, RunStatus } from "@fractal/i
 import type { Storage } from "@fractal/infra/storage/storage";
 import { defaultAssistantId } from "../default-assistants.ts";
 import type { GraphRegistry } from "../registry.ts";
+import { cancelRuns } from "./cancel-runs.ts";
 import type { RunKwargs } from "./run-kwargs.ts";
 import type { Dispatcher } from "./worker.ts";
 
@@ -60,17 +61,8 @@ export function createRunService(options: RunServiceOptions): RunService {
     return assistant;
   };
 
-  const cancel = async (runIds: string[], action: CancelAction, threadId?: string) => {
-    const touched = await storage.runs.cancel(runIds, action, threadId);
-    for (const t of touched) {
-      if (t.was === "running") control.cancel(t.run_id, action);
-      else if (!events.isClosed(t.run_id)) {
-        events.append(t.run_id, "end", null);
-        events.close(t.run_id);
-      }
-    }
-    return touched.length;
-  };
+  const cancel = (runIds: string[], action: CancelAction, threadId?: string) =>
+    cancelRuns({ storage, control, events }, runIds, action, threadId);
 
   const join = async (runId: string, signal?: AbortSignal) => {
     while (!signal?.aborted) {

@@ -7,6 +7,7 @@ import type { Storage } from "@fractal/infra/storage/storage";
 import { MemorySaver } from "@langchain/langgraph";
 import type { GraphRegistry } from "../registry.ts";
 import { readState } from "../thread-state.ts";
+import { cancelRuns } from "./cancel-runs.ts";
 import { executeRun, type RunOutcome } from "./execute-run.ts";
 import type { RunKwargs } from "./run-kwargs.ts";
 
@@ -211,6 +212,22 @@ export function createWorker(options: WorkerOptions): Worker {
     return queued;
   };
 
+  /**
+   * Deletes threads whose TTL ran out, with their runs and checkpoints. A thread with active runs
+   * has them cancelled first and goes on a later sweep, once nothing can write to it any more.
+   */
+  const sweepThreads = async () => {
+    for (const threadId of await storage.threads.expired(100)) {
+      const active = await storage.runs.activeIds({ threadId });
+      if (active.length > 0) {
+        await cancelRuns({ storage, control, events }, active, "interrupt", threadId);
+        continue;
+      }
+      await storage.deleteThread(threadId).catch(() => {});
+      logger.info("deleted expired thread", { thread_id: threadId });
+    }
+  };
+
   return {
     id,
     workerId: id,
@@ -258,6 +275,7 @@ export function createWorker(options: WorkerOptions): Worker {
             // Expired store items are already invisible; this removes their rows.
             const expired = await storage.store.sweep();
             if (expired > 0) logger.info("deleted expired store items", { count: expired });
+            await sweepThreads();
           } catch (error) {
             logger.error("sweep failed", { error });
           }

@@ -120,6 +120,15 @@ const MIGRATIONS: Record<string, Migration> = {
       );
     },
   },
+  "0005_thread_ttl": {
+    async up(db: Kysely<unknown>) {
+      // A thread with a TTL expires that many minutes after its last activity (create, patch, a run
+      // ending); the sweep deletes it with its runs and checkpoints.
+      await sql`alter table threads add column ttl_minutes double precision`.execute(db);
+      await sql`alter table threads add column expires_at timestamptz`.execute(db);
+      await sql`create index threads_expires_idx on threads (expires_at) where expires_at is not null`.execute(db);
+    },
+  },
 };
 
 /** Names of the migrations this build knows, oldest first. */

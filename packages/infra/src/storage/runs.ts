@@ -348,7 +348,8 @@ export function createRunStore(db: Kysely<Tables>): RunStore {
         update threads t set values = ${toJson(outcome.thread.values)}::jsonb,
                interrupts = ${toJson(outcome.thread.interrupts)}::jsonb, error = ${error}::jsonb,
                status = case when exists (select 1 from others) then 'busy' else ${outcome.thread.status} end,
-               state_updated_at = now(), updated_at = now()
+               state_updated_at = now(), updated_at = now(),
+               expires_at = now() + t.ttl_minutes * interval '1 minute'
         from ended e where t.thread_id = e.thread_id
         returning exists (select 1 from others where status = 'pending') as queued`.execute(db);
       const row = result.rows[0];

@@ -40,6 +40,8 @@ export interface ThreadsTable {
   created_at: Timestamp;
   updated_at: Timestamp;
   state_updated_at: Timestamp;
+  ttl_minutes: ColumnType<number | null, number | null | undefined, number | null>;
+  expires_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   seq: Generated<number>;
 }
 

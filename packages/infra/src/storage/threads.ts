@@ -48,10 +48,14 @@ export interface ThreadStore {
     thread_id: string;
     metadata?: Obj;
     if_exists?: "raise" | "do_nothing";
+    /** Minutes after its last activity at which the thread is deleted. */
+    ttl_minutes?: number;
   }): Promise<{ thread: Thread; created: boolean }>;
   get(threadId: string): Promise<Thread>;
-  /** Merges `metadata` into the existing object. */
-  patch(threadId: string, patch: { metadata?: Obj }): Promise<Thread>;
+  /** Merges `metadata` into the existing object; a `ttl_minutes` replaces the thread's TTL. */
+  patch(threadId: string, patch: { metadata?: Obj; ttl_minutes?: number }): Promise<Thread>;
+  /** Threads whose TTL has run out, oldest first. */
+  expired(limit: number): Promise<string[]>;
   delete(threadId: string): Promise<void>;
   search(query: ThreadSearch): Promise<Page<Thread>>;
   count(filter: ThreadFilter): Promise<number>;
@@ -79,8 +83,13 @@ export function newThreadRow(threadId: string, metadata: Obj | undefined) {
   };
 }
 
+/** The TTL columns for `minutes` from now. */
+function ttlColumns(minutes: number) {
+  return { ttl_minutes: minutes, expires_at: sql<Date>`now() + ${minutes} * interval '1 minute'` };
+}
+
 function toThread(row: Selectable<ThreadsTable>): Thread {
-  const { seq: _seq, ...rest } = row;
+  const { seq: _seq, ttl_minutes: _ttl, expires_at: _expires, ...rest } = row;
   return {
     ...rest,
     status: row.status as ThreadStatus,
@@ -116,7 +125,10 @@ export function createThreadStore(db: Kysely<Tables>): ThreadStore {
     async create(input) {
       const row = await db
         .insertInto("threads")
-        .values(newThreadRow(input.thread_id, input.metadata))
+        .values({
+          ...newThreadRow(input.thread_id, input.metadata),
+          ...(input.ttl_minutes === undefined ? {} : ttlColumns(input.ttl_minutes)),
+        })
         .onConflict((oc) => oc.column("thread_id").doNothing())
         .returningAll()
         .executeTakeFirst();
@@ -131,12 +143,27 @@ export function createThreadStore(db: Kysely<Tables>): ThreadStore {
         .set({
           metadata: sql`metadata || ${toJson(patch.metadata ?? {})}::jsonb`,
           updated_at: new Date(),
+          // Activity restarts the TTL; a new ttl replaces it.
+          ...(patch.ttl_minutes === undefined
+            ? { expires_at: sql`now() + ttl_minutes * interval '1 minute'` }
+            : ttlColumns(patch.ttl_minutes)),
         })
         .where("thread_id", "=", threadId)
         .returningAll()
         .executeTakeFirst();
       if (!row) throw notFound("thread", threadId);
       return toThread(row);
+    },
+
+    async expired(limit) {
+      const rows = await db
+        .selectFrom("threads")
+        .select("thread_id")
+        .where("expires_at", "<=", sql<Date>`now()`)
+        .orderBy("expires_at")
+        .limit(limit)
+        .execute();
+      return rows.map((r) => r.thread_id);
     },
 
     async delete(threadId) {
