@@ -22,6 +22,7 @@ const config: Config = {
   runSweepMs: 5_000,
   shutdownDrainMs: 10_000,
   runTimeoutMs: 3_600_000,
+  webhooks: { allowedHosts: [], maxAttempts: 5, retryBaseMs: 1000 },
 };
 const lines: string[] = [];
 let deps: Deps;

@@ -35,6 +35,10 @@ const envSchema = z.object({
   FRACTAL_SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).default(10_000),
   FRACTAL_RUN_TIMEOUT_SECONDS: z.coerce.number().min(0).default(3600),
   FRACTAL_THREAD_TTL_MINUTES: z.coerce.number().positive().optional(),
+  FRACTAL_WEBHOOK_SECRET: z.string().optional(),
+  FRACTAL_WEBHOOK_ALLOWED_HOSTS: z.string().optional(),
+  FRACTAL_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
+  FRACTAL_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).default(1000),
 });
 
 export interface Config {
@@ -64,6 +68,7 @@ export interface Config {
   runTimeoutMs: number;
   /** TTL given to threads created without one (none: they never expire). */
   threadTtlMinutes?: number;
+  webhooks: { secret?: string; allowedHosts: string[]; maxAttempts: number; retryBaseMs: number };
 }
 
 /** Command-line flags that override their environment equivalents. */
@@ -143,6 +148,15 @@ export function loadConfig(
     shutdownDrainMs: e.FRACTAL_SHUTDOWN_DRAIN_MS,
     runTimeoutMs: Math.round(e.FRACTAL_RUN_TIMEOUT_SECONDS * 1000),
     threadTtlMinutes: e.FRACTAL_THREAD_TTL_MINUTES,
+    webhooks: {
+      secret: e.FRACTAL_WEBHOOK_SECRET,
+      allowedHosts: (e.FRACTAL_WEBHOOK_ALLOWED_HOSTS ?? "")
+        .split(",")
+        .map((h) => h.trim().toLowerCase())
+        .filter(Boolean),
+      maxAttempts: e.FRACTAL_WEBHOOK_MAX_ATTEMPTS,
+      retryBaseMs: e.FRACTAL_WEBHOOK_RETRY_BASE_MS,
+    },
   };
 }
 

@@ -5,13 +5,14 @@ import { createGraphRegistry, type GraphRegistry, type GraphSource } from "@frac
 import { createRunService, type RunService } from "@fractal/graphs/runs/run-service";
 import { createWorker, type Worker } from "@fractal/graphs/runs/worker";
 import { createThreadService, type ThreadService } from "@fractal/graphs/thread-service";
-import { registerSdkLogger } from "@fractal/infra/langgraph-globals";
+import { localApiFetch, registerSdkLogger } from "@fractal/infra/langgraph-globals";
 import { createLogger, type Logger } from "@fractal/infra/logger";
 import { createLocalRunControl, type RunControl } from "@fractal/infra/run-control";
 import { createRunEventLog, type RunEventLog } from "@fractal/infra/run-events";
 import { openDatabase } from "@fractal/infra/storage/database";
 import { createStorage, type Storage } from "@fractal/infra/storage/storage";
 import type { StoreIndex } from "@fractal/infra/storage/store-vectors";
+import { createDeliverer, type Deliverer } from "@fractal/infra/webhooks/deliverer";
 import { applyGraphEnv, type Config } from "./config.ts";
 import { VERSION } from "./version.ts";
 
@@ -27,6 +28,8 @@ export interface Deps {
   control: RunControl;
   /** The in-process worker; started by the server, not by createApp. */
   worker: Worker;
+  /** Sends webhook deliveries in the background; started by the server. */
+  deliverer: Deliverer;
   /** Re-creates missing default assistants (after a test truncate). */
   ensureDefaults(graphIds: string[]): Promise<void>;
   version: string;
@@ -77,6 +80,16 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
     logger.info("database ready", { kind: database.kind, ms: Math.round(performance.now() - started) });
     const events = createRunEventLog({ retainMs: config.streamRetainMs });
     const control = createLocalRunControl();
+    const deliverer = createDeliverer({
+      deliveries: storage.webhooks,
+      policy: { allowedHosts: config.webhooks.allowedHosts },
+      logger: logger.child({ component: "webhooks" }),
+      // Relative webhook URLs reach this server through the app, in-process.
+      localFetch: (request) => (localApiFetch() ?? fetch)(request),
+      secret: config.webhooks.secret,
+      maxAttempts: config.webhooks.maxAttempts,
+      retryBaseMs: config.webhooks.retryBaseMs,
+    });
     const worker = createWorker({
       storage,
       graphs,
@@ -88,6 +101,7 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
       maxAttempts: config.runMaxAttempts,
       sweepMs: config.runSweepMs,
       runTimeoutMs: config.runTimeoutMs,
+      onWebhookQueued: () => deliverer.kick(),
     });
     return {
       config,
@@ -102,14 +116,17 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
         control,
         defaultStrategy: config.multitaskStrategy,
         dispatcher: worker,
+        webhookPolicy: { allowedHosts: config.webhooks.allowedHosts },
       }),
       events,
       control,
       worker,
+      deliverer,
       ensureDefaults: (graphIds) => ensureDefaultAssistants(storage.assistants, graphIds),
       version: VERSION,
       close: async () => {
         await worker.stop(config.shutdownDrainMs);
+        await deliverer.stop();
         events.dispose();
         await database.close();
       },

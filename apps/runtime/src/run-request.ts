@@ -19,6 +19,7 @@ export function toRunRequest(body: RunCreateBody, defaults: { streamMode: Stream
     checkpoint: body.checkpoint,
     durability: body.durability,
     on_completion: body.on_completion,
+    webhook: body.webhook,
   };
   return {
     assistant_id: body.assistant_id,

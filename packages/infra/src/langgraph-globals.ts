@@ -31,3 +31,8 @@ export function registerSdkClientGlobals(
   g[SDK_URL] = url;
   g[SDK_FETCH] = fetchImpl;
 }
+
+/** The in-process fetch registered above (undefined before the server listens). */
+export function localApiFetch(): ((input: Request) => Promise<Response>) | undefined {
+  return (globalThis as Record<symbol, unknown>)[SDK_FETCH] as ((input: Request) => Promise<Response>) | undefined;
+}

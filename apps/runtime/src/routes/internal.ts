@@ -41,6 +41,10 @@ export function registerInternalStatsRoute(app: Hono<AppEnv>): void {
     const { events, control, worker } = c.var.deps;
     return c.json({ events: events.stats(), control_listeners: control.listenerCount(), active_runs: worker.active() });
   });
+  // Webhook deliveries of one run, with their status and attempts.
+  app.get("/internal/webhooks/:run_id", async (c) =>
+    c.json(await c.var.deps.storage.webhooks.forRun(c.req.param("run_id"))),
+  );
   // Checkpoint rows of one thread, to prove deletions leave none behind.
   app.get("/internal/checkpoints/:thread_id", async (c) =>
     c.json({ rows: await c.var.deps.storage.checkpoints.countRows(c.req.param("thread_id")) }),

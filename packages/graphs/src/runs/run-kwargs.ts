@@ -29,4 +29,6 @@ export interface RunKwargs {
   /** Stateless run: the thread is temporary. */
   temporary?: boolean;
   on_completion?: "delete" | "keep";
+  /** URL the run is POSTed to when it ends (relative: this server). */
+  webhook?: string;
 }

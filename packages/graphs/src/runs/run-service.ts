@@ -1,8 +1,9 @@
-import { AppError } from "@fractal/infra/errors";
+import { AppError, validationFailed } from "@fractal/infra/errors";
 import type { RunControl } from "@fractal/infra/run-control";
 import type { RunEventLog } from "@fractal/infra/run-events";
 import type { CancelAction, MultitaskStrategy, Run, RunStatus } from "@fractal/infra/storage/runs";
 import type { Storage } from "@fractal/infra/storage/storage";
+import { refuseWebhookUrl, type WebhookPolicy } from "@fractal/infra/webhooks/url-guard";
 import { defaultAssistantId } from "../default-assistants.ts";
 import type { GraphRegistry } from "../registry.ts";
 import { cancelRuns } from "./cancel-runs.ts";
@@ -43,6 +44,8 @@ export interface RunServiceOptions {
   defaultStrategy: MultitaskStrategy;
   /** This process's worker: a run that can start at once goes straight to it. */
   dispatcher?: Dispatcher;
+  /** Which webhook URLs runs may name. */
+  webhookPolicy?: WebhookPolicy;
 }
 
 export function createRunService(options: RunServiceOptions): RunService {
@@ -94,6 +97,10 @@ export function createRunService(options: RunServiceOptions): RunService {
 
   return {
     async create(threadId, request) {
+      if (request.kwargs.webhook !== undefined) {
+        const refused = refuseWebhookUrl(request.kwargs.webhook, options.webhookPolicy ?? { allowedHosts: [] });
+        if (refused) throw validationFailed(refused, { field: "webhook" });
+      }
       const assistant = await resolveAssistant(request.assistant_id);
       const temporary = threadId === undefined;
       const kwargs: RunKwargs = { ...request.kwargs, ...(temporary ? { temporary: true } : {}) };

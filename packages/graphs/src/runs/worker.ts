@@ -28,6 +28,8 @@ export interface WorkerOptions {
   maxAttempts?: number;
   /** A run executing longer than this is aborted and ends `timeout` (0 or unset: no limit). */
   runTimeoutMs?: number;
+  /** Told when a webhook delivery was queued (the deliverer sends it in the background). */
+  onWebhookQueued?: () => void;
 }
 
 /**
@@ -202,6 +204,27 @@ export function createWorker(options: WorkerOptions): Worker {
       if (entry.action === "rollback") await storage.runs.delete(run.thread_id, run.run_id).catch(() => {});
     }
     if (!finished) log.warn("lease lost before the run finished; its result is discarded");
+    if (finished && kwargs.webhook) {
+      await storage.webhooks
+        .enqueue({
+          run_id: run.run_id,
+          thread_id: run.thread_id,
+          url: kwargs.webhook,
+          payload: {
+            run_id: run.run_id,
+            thread_id: run.thread_id,
+            assistant_id: run.assistant_id,
+            status: outcome.status,
+            metadata: run.metadata,
+            values: outcome.thread.values,
+            error: outcome.error ?? null,
+            created_at: run.created_at,
+            ended_at: new Date().toISOString(),
+          },
+        })
+        .then(() => options.onWebhookQueued?.())
+        .catch((error) => log.error("could not queue the run's webhook", { error }));
+    }
     emit("end", null);
     events.close(run.run_id);
     log.info("run finished", {

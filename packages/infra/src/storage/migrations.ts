@@ -129,6 +129,29 @@ const MIGRATIONS: Record<string, Migration> = {
       await sql`create index threads_expires_idx on threads (expires_at) where expires_at is not null`.execute(db);
     },
   },
+  "0006_webhook_deliveries": {
+    async up(db: Kysely<unknown>) {
+      await sql`
+        create table webhook_deliveries (
+          delivery_id uuid primary key,
+          run_id uuid not null,
+          thread_id uuid not null,
+          url text not null,
+          payload jsonb not null,
+          status text not null default 'pending',
+          attempts integer not null default 0,
+          next_attempt_at timestamptz not null default now(),
+          last_status integer,
+          last_error text,
+          created_at timestamptz not null default now(),
+          updated_at timestamptz not null default now()
+        )`.execute(db);
+      await sql`create index webhook_deliveries_due_idx on webhook_deliveries (next_attempt_at) where status = 'pending'`.execute(
+        db,
+      );
+      await sql`create index webhook_deliveries_run_idx on webhook_deliveries (run_id)`.execute(db);
+    },
+  },
 };
 
 /** Names of the migrations this build knows, oldest first. */

@@ -82,7 +82,23 @@ export interface StoreVectorsTable {
   norm: number;
 }
 
+export interface WebhookDeliveriesTable {
+  delivery_id: string;
+  run_id: string;
+  thread_id: string;
+  url: string;
+  payload: Json<unknown>;
+  status: string;
+  attempts: Generated<number>;
+  next_attempt_at: Timestamp;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 export interface Tables {
+  webhook_deliveries: WebhookDeliveriesTable;
   store_vectors: StoreVectorsTable;
   store_items: StoreItemsTable;
   runs: RunsTable;

@@ -9,6 +9,7 @@ import { createRunStore, type RunStore } from "./runs.ts";
 import { FractalStore } from "./store.ts";
 import { prepareVectors, type StoreIndex } from "./store-vectors.ts";
 import { createThreadStore, type ThreadStore } from "./threads.ts";
+import { createDeliveryStore, type DeliveryStore } from "./webhook-deliveries.ts";
 
 /** Every store on one database. */
 export interface Storage {
@@ -17,6 +18,8 @@ export interface Storage {
   readonly threads: ThreadStore;
   readonly runs: RunStore;
   readonly checkpoints: Checkpoints;
+  /** Webhook deliveries of ended runs. */
+  readonly webhooks: DeliveryStore;
   /** The long-term memory store, shared by the `/store` API and graphs. */
   readonly store: FractalStore;
   /** Deletes a thread row and every checkpoint of it (404 when the thread is unknown). */
@@ -82,6 +85,7 @@ export async function createStorage(database: Database, options: PrepareOptions)
       : createAssistantStore(database.db);
   const threads = createThreadStore(database.db);
   const runs = createRunStore(database.db);
+  const webhooks = createDeliveryStore(database.db);
   let store = new FractalStore(database.db);
   if (options.storeIndex) {
     const mode = await prepareVectors(db, { exact: options.exactVectors });
@@ -99,12 +103,16 @@ export async function createStorage(database: Database, options: PrepareOptions)
     runs,
     checkpoints,
     store,
+    webhooks,
     async deleteThread(threadId) {
       if (!(await dropThread(db, threadId))) throw notFound("thread", threadId);
     },
     deleteTemporaryThread: (threadId, runId, workerId) => dropThread(db, threadId, { runId, workerId }),
     async truncate(what) {
-      if (what.runs || what.threads) await runs.truncate();
+      if (what.runs || what.threads) {
+        await runs.truncate();
+        await webhooks.truncate();
+      }
       if (what.threads) await threads.truncate();
       if (what.assistants) await assistants.truncate();
       if (what.checkpointer) await checkpoints.truncate();
