@@ -23,6 +23,7 @@ const config: Config = {
   shutdownDrainMs: 10_000,
   runTimeoutMs: 3_600_000,
   webhooks: { allowedHosts: [], maxAttempts: 5, retryBaseMs: 1000 },
+  cronPollMs: 1000,
 };
 const lines: string[] = [];
 let deps: Deps;

@@ -7,6 +7,7 @@ import { cors } from "hono/cors";
 import type { Deps } from "./deps.ts";
 import type { AppEnv } from "./env.ts";
 import { registerAssistantRoutes } from "./routes/assistants.ts";
+import { registerCronRoutes } from "./routes/crons.ts";
 import { registerInternalRoutes, registerInternalStatsRoute } from "./routes/internal.ts";
 import { registerRunOpsRoutes } from "./routes/run-ops.ts";
 import { registerRunRoutes } from "./routes/runs.ts";
@@ -53,6 +54,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   registerRunRoutes(app, api);
   registerRunOpsRoutes(app, api);
   registerStoreRoutes(app, api);
+  registerCronRoutes(app, api);
   if (deps.config.testRoutes) {
     registerInternalRoutes(app, api);
     registerInternalStatsRoute(app);

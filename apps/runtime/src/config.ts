@@ -35,6 +35,7 @@ const envSchema = z.object({
   FRACTAL_SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).default(10_000),
   FRACTAL_RUN_TIMEOUT_SECONDS: z.coerce.number().min(0).default(3600),
   FRACTAL_THREAD_TTL_MINUTES: z.coerce.number().positive().optional(),
+  FRACTAL_CRON_POLL_MS: z.coerce.number().int().min(50).default(1000),
   FRACTAL_WEBHOOK_SECRET: z.string().optional(),
   FRACTAL_WEBHOOK_ALLOWED_HOSTS: z.string().optional(),
   FRACTAL_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
@@ -68,6 +69,8 @@ export interface Config {
   runTimeoutMs: number;
   /** TTL given to threads created without one (none: they never expire). */
   threadTtlMinutes?: number;
+  /** How often due cron ticks are looked for. */
+  cronPollMs: number;
   webhooks: { secret?: string; allowedHosts: string[]; maxAttempts: number; retryBaseMs: number };
 }
 
@@ -148,6 +151,7 @@ export function loadConfig(
     shutdownDrainMs: e.FRACTAL_SHUTDOWN_DRAIN_MS,
     runTimeoutMs: Math.round(e.FRACTAL_RUN_TIMEOUT_SECONDS * 1000),
     threadTtlMinutes: e.FRACTAL_THREAD_TTL_MINUTES,
+    cronPollMs: e.FRACTAL_CRON_POLL_MS,
     webhooks: {
       secret: e.FRACTAL_WEBHOOK_SECRET,
       allowedHosts: (e.FRACTAL_WEBHOOK_ALLOWED_HOSTS ?? "")

@@ -1,4 +1,5 @@
 import { catalog } from "@fractal/graphs/catalog";
+import { type CronScheduler, createCronScheduler } from "@fractal/graphs/crons/scheduler";
 import { ensureDefaultAssistants } from "@fractal/graphs/default-assistants";
 import { configEnv, loadConfigGraphs, loadStoreIndex, readLangGraphConfig } from "@fractal/graphs/langgraph-config";
 import { createGraphRegistry, type GraphRegistry, type GraphSource } from "@fractal/graphs/registry";
@@ -30,6 +31,8 @@ export interface Deps {
   worker: Worker;
   /** Sends webhook deliveries in the background; started by the server. */
   deliverer: Deliverer;
+  /** Fires cron ticks; started by the server. */
+  scheduler: CronScheduler;
   /** Re-creates missing default assistants (after a test truncate). */
   ensureDefaults(graphIds: string[]): Promise<void>;
   version: string;
@@ -103,28 +106,37 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
       runTimeoutMs: config.runTimeoutMs,
       onWebhookQueued: () => deliverer.kick(),
     });
+    const runs = createRunService({
+      storage,
+      graphs,
+      events,
+      control,
+      defaultStrategy: config.multitaskStrategy,
+      dispatcher: worker,
+      webhookPolicy: { allowedHosts: config.webhooks.allowedHosts },
+    });
+    const scheduler = createCronScheduler({
+      storage,
+      runs,
+      logger: logger.child({ component: "crons" }),
+      pollMs: config.cronPollMs,
+    });
     return {
       config,
       logger,
       storage,
       graphs,
       threads: createThreadService(storage, graphs),
-      runs: createRunService({
-        storage,
-        graphs,
-        events,
-        control,
-        defaultStrategy: config.multitaskStrategy,
-        dispatcher: worker,
-        webhookPolicy: { allowedHosts: config.webhooks.allowedHosts },
-      }),
+      runs,
       events,
       control,
       worker,
       deliverer,
+      scheduler,
       ensureDefaults: (graphIds) => ensureDefaultAssistants(storage.assistants, graphIds),
       version: VERSION,
       close: async () => {
+        await scheduler.stop();
         await worker.stop(config.shutdownDrainMs);
         await deliverer.stop();
         events.dispose();

@@ -36,6 +36,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   );
   if (config.jobsPerWorker > 0) deps.worker.start();
   deps.deliverer.start();
+  deps.scheduler.start();
   deps.logger.info("server listening", { url, storage: deps.storage.database.kind, graphs: deps.graphs.ids() });
   return {
     url,

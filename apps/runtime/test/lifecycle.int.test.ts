@@ -129,12 +129,12 @@ describe("migrations", () => {
 
       const first = await runCli(["migrate", "--data-dir", dataDir]);
       expect(first.code).toBe(0);
-      expect(first.stderr).toContain("0/6 migrations applied, 6 pending");
-      expect(first.stderr).toContain("[1/6] applied 0001_assistants_threads");
-      expect(first.stderr).toContain("[6/6] applied 0006_webhook_deliveries");
+      expect(first.stderr).toContain("0/7 migrations applied, 7 pending");
+      expect(first.stderr).toContain("[1/7] applied 0001_assistants_threads");
+      expect(first.stderr).toContain("[7/7] applied 0007_crons");
       const again = await runCli(["migrate", "--data-dir", dataDir]);
       expect(again.code).toBe(0);
-      expect(again.stderr).toContain("6/6 migrations applied, 0 pending");
+      expect(again.stderr).toContain("7/7 migrations applied, 0 pending");
 
       const server = await spawnServer({ args: ["--no-migrate", "--data-dir", dataDir] });
       expect((await fetch(`${server.url}/ok`)).status).toBe(200);

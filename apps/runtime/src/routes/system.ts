@@ -41,7 +41,7 @@ export function registerSystemRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
           storage: storage.database.kind,
           // How store semantic search runs (null: no store.index configured).
           store_search: storage.store.vectorMode ?? null,
-          flags: { assistants: true, crons: false, langsmith: false, store: true },
+          flags: { assistants: true, crons: true, langsmith: false, store: true },
         });
       },
     ),

@@ -1,6 +1,7 @@
 import { AppError, validationFailed } from "@fractal/infra/errors";
 import type { RunControl } from "@fractal/infra/run-control";
 import type { RunEventLog } from "@fractal/infra/run-events";
+import type { Assistant } from "@fractal/infra/storage/assistants";
 import type { CancelAction, MultitaskStrategy, Run, RunStatus } from "@fractal/infra/storage/runs";
 import type { Storage } from "@fractal/infra/storage/storage";
 import { refuseWebhookUrl, type WebhookPolicy } from "@fractal/infra/webhooks/url-guard";
@@ -34,6 +35,8 @@ export interface RunService {
   /** The same, waiting through the database only (the run may execute on another process). */
   joinResult(runId: string, threadId: string, signal?: AbortSignal): Promise<unknown>;
   cancel(runIds: string[], action: CancelAction, threadId?: string): Promise<number>;
+  /** The assistant a run would use: an assistant id, or a graph id for its default assistant (404 if none). */
+  assistantFor(idOrGraph: string): Promise<Assistant>;
 }
 
 export interface RunServiceOptions {
@@ -160,5 +163,6 @@ export function createRunService(options: RunServiceOptions): RunService {
     joinResult,
 
     cancel,
+    assistantFor: resolveAssistant,
   };
 }

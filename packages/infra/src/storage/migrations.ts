@@ -152,6 +152,27 @@ const MIGRATIONS: Record<string, Migration> = {
       await sql`create index webhook_deliveries_run_idx on webhook_deliveries (run_id)`.execute(db);
     },
   },
+  "0007_crons": {
+    async up(db: Kysely<unknown>) {
+      await sql`
+        create table crons (
+          cron_id uuid primary key,
+          assistant_id uuid not null,
+          thread_id uuid references threads (thread_id) on delete cascade,
+          schedule text not null,
+          timezone text,
+          payload jsonb not null default '{}',
+          metadata jsonb not null default '{}',
+          enabled boolean not null default true,
+          end_time timestamptz,
+          on_run_completed text not null default 'delete',
+          next_run_date timestamptz,
+          created_at timestamptz not null default now(),
+          updated_at timestamptz not null default now()
+        )`.execute(db);
+      await sql`create index crons_due_idx on crons (next_run_date) where enabled`.execute(db);
+    },
+  },
 };
 
 /** Names of the migrations this build knows, oldest first. */

@@ -97,7 +97,24 @@ export interface WebhookDeliveriesTable {
   updated_at: Timestamp;
 }
 
+export interface CronsTable {
+  cron_id: string;
+  assistant_id: string;
+  thread_id: string | null;
+  schedule: string;
+  timezone: string | null;
+  payload: Json;
+  metadata: Json;
+  enabled: boolean;
+  end_time: Timestamp | null;
+  on_run_completed: string;
+  next_run_date: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 export interface Tables {
+  crons: CronsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   store_vectors: StoreVectorsTable;
   store_items: StoreItemsTable;

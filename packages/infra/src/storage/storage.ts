@@ -3,6 +3,7 @@ import { notFound } from "../errors.ts";
 import { withAssistantCache } from "./assistant-cache.ts";
 import { type AssistantStore, createAssistantStore } from "./assistants.ts";
 import { type Checkpoints, createCheckpoints } from "./checkpoints.ts";
+import { type CronStore, createCronStore } from "./crons.ts";
 import type { Database } from "./database.ts";
 import { assertSchemaCurrent, migrateToLatest } from "./migrations.ts";
 import { createRunStore, type RunStore } from "./runs.ts";
@@ -18,6 +19,8 @@ export interface Storage {
   readonly threads: ThreadStore;
   readonly runs: RunStore;
   readonly checkpoints: Checkpoints;
+  /** Scheduled runs. */
+  readonly crons: CronStore;
   /** Webhook deliveries of ended runs. */
   readonly webhooks: DeliveryStore;
   /** The long-term memory store, shared by the `/store` API and graphs. */
@@ -86,6 +89,7 @@ export async function createStorage(database: Database, options: PrepareOptions)
   const threads = createThreadStore(database.db);
   const runs = createRunStore(database.db);
   const webhooks = createDeliveryStore(database.db);
+  const crons = createCronStore(database.db);
   let store = new FractalStore(database.db);
   if (options.storeIndex) {
     const mode = await prepareVectors(db, { exact: options.exactVectors });
@@ -104,12 +108,14 @@ export async function createStorage(database: Database, options: PrepareOptions)
     checkpoints,
     store,
     webhooks,
+    crons,
     async deleteThread(threadId) {
       if (!(await dropThread(db, threadId))) throw notFound("thread", threadId);
     },
     deleteTemporaryThread: (threadId, runId, workerId) => dropThread(db, threadId, { runId, workerId }),
     async truncate(what) {
       if (what.runs || what.threads) {
+        await crons.truncate();
         await runs.truncate();
         await webhooks.truncate();
       }

@@ -299,6 +299,39 @@ export function describeStorageContract(name: string, open: () => Promise<Databa
       expect((await rejection(storage.store.put(["bad.label"], "k", {}))).message).toMatch(/period/i);
     });
 
+    test("crons: a due tick is claimed once; a tick missed long ago fires once, the rest are skipped", async () => {
+      const cron = await storage.crons.create({
+        assistant_id: crypto.randomUUID(),
+        schedule: "*/5 * * * *",
+        payload: {},
+      });
+      expect(await storage.crons.claimDue(10)).toEqual([]);
+      // As if every process had been down for an hour.
+      await sql`update crons set next_run_date = now() - interval '1 hour' where cron_id = ${cron.cron_id}`.execute(
+        storage.database.db,
+      );
+      const [first, second] = await Promise.all([storage.crons.claimDue(10), storage.crons.claimDue(10)]);
+      expect([...(first ?? []), ...(second ?? [])].map((d) => d.cron_id)).toEqual([cron.cron_id]);
+      expect(await storage.crons.claimDue(10)).toEqual([]);
+      const next = Date.parse((await storage.crons.get(cron.cron_id)).next_run_date as string);
+      expect(next).toBeGreaterThan(Date.now());
+      expect(next - Date.now()).toBeLessThanOrEqual(5 * 60_000);
+    });
+
+    test("crons: past end_time a cron disables itself instead of firing", async () => {
+      const cron = await storage.crons.create({
+        assistant_id: crypto.randomUUID(),
+        schedule: "* * * * *",
+        payload: {},
+        end_time: new Date(Date.now() + 1000).toISOString(),
+      });
+      // The tick is due, but the cron ended before it.
+      await sql`update crons set end_time = now() - interval '2 seconds', next_run_date = now() - interval '1 second'
+                where cron_id = ${cron.cron_id}`.execute(storage.database.db);
+      expect(await storage.crons.claimDue(10)).toEqual([]);
+      expect(await storage.crons.get(cron.cron_id)).toMatchObject({ enabled: false, next_run_date: null });
+    });
+
     test("channel versions are ordered and unique, so forked branches never share a blob", () => {
       const saver = storage.checkpoints.saver as unknown as { getNextVersion(v?: string): string };
       const first = saver.getNextVersion(undefined);

@@ -1,0 +1,171 @@
+import { validationFailed } from "@fractal/infra/errors";
+import type { OpenApiRegistry } from "@fractal/infra/hono/openapi";
+import { refuseWebhookUrl } from "@fractal/infra/webhooks/url-guard";
+import type { Context, Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../env.ts";
+import {
+  type CreateCronBody,
+  countCronsBody,
+  createCronBody,
+  cronIdParams,
+  cronResponse,
+  patchCronBody,
+  searchCronsBody,
+} from "../schemas/crons.ts";
+import { threadIdParams } from "../schemas/threads.ts";
+import { selectFields } from "../select.ts";
+
+const tags = ["crons"];
+
+/** The run fields of a body, stored as the cron's payload. */
+function payloadOf(body: Record<string, unknown> & Partial<Pick<CreateCronBody, "webhook">>): Record<string, unknown> {
+  const {
+    assistant_id: _a,
+    schedule: _s,
+    timezone: _t,
+    end_time: _e,
+    enabled: _en,
+    metadata: _m,
+    on_run_completed: _o,
+    ...run
+  } = body;
+  return Object.fromEntries(Object.entries(run).filter(([, v]) => v !== undefined));
+}
+
+function checkWebhook(c: Context<AppEnv>, webhook: string | undefined) {
+  if (webhook === undefined) return;
+  const refused = refuseWebhookUrl(webhook, { allowedHosts: c.var.deps.config.webhooks.allowedHosts });
+  if (refused) throw validationFailed(refused, { field: "webhook" });
+}
+
+async function createCron(c: Context<AppEnv>, body: CreateCronBody, threadId?: string) {
+  const { deps } = c.var;
+  checkWebhook(c, body.webhook);
+  if (threadId) await deps.storage.threads.get(threadId);
+  const assistant = await deps.runs.assistantFor(body.assistant_id);
+  const cron = await deps.storage.crons.create({
+    assistant_id: assistant.assistant_id,
+    thread_id: threadId,
+    schedule: body.schedule,
+    timezone: body.timezone,
+    end_time: body.end_time,
+    enabled: body.enabled,
+    metadata: body.metadata,
+    on_run_completed: body.on_run_completed,
+    payload: payloadOf(body),
+  });
+  return c.json(cron);
+}
+
+export function registerCronRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): void {
+  app.post(
+    "/runs/crons",
+    api.operation<AppEnv, typeof createCronBody>(
+      {
+        method: "post",
+        path: "/runs/crons",
+        summary: "Schedule stateless runs: each tick runs on a new thread",
+        tags,
+        body: createCronBody,
+        responses: { 200: cronResponse },
+      },
+      (c, { body }) => createCron(c, body),
+    ),
+  );
+
+  app.post(
+    "/threads/:thread_id/runs/crons",
+    api.operation<AppEnv, typeof createCronBody, undefined, typeof threadIdParams>(
+      {
+        method: "post",
+        path: "/threads/:thread_id/runs/crons",
+        summary: "Schedule runs on an existing thread",
+        tags,
+        params: threadIdParams,
+        body: createCronBody,
+        responses: { 200: cronResponse },
+      },
+      (c, { body, params }) => createCron(c, body, params.thread_id),
+    ),
+  );
+
+  app.post(
+    "/runs/crons/search",
+    api.operation<AppEnv, typeof searchCronsBody>(
+      {
+        method: "post",
+        path: "/runs/crons/search",
+        summary: "Search crons by assistant, thread, enabled and metadata",
+        tags,
+        body: searchCronsBody,
+        bodyOptional: true,
+        responses: { 200: z.array(cronResponse) },
+      },
+      async (c, { body }) => c.json(selectFields(await c.var.deps.storage.crons.search(body), body.select)),
+    ),
+  );
+
+  app.post(
+    "/runs/crons/count",
+    api.operation<AppEnv, typeof countCronsBody>(
+      {
+        method: "post",
+        path: "/runs/crons/count",
+        summary: "Count crons",
+        tags,
+        body: countCronsBody,
+        bodyOptional: true,
+        responses: { 200: z.number() },
+      },
+      async (c, { body }) => c.json(await c.var.deps.storage.crons.count(body)),
+    ),
+  );
+
+  app.patch(
+    "/runs/crons/:cron_id",
+    api.operation<AppEnv, typeof patchCronBody, undefined, typeof cronIdParams>(
+      {
+        method: "patch",
+        path: "/runs/crons/:cron_id",
+        summary: "Change a cron's schedule, payload, enabled or end_time",
+        tags,
+        params: cronIdParams,
+        body: patchCronBody,
+        responses: { 200: cronResponse },
+      },
+      async (c, { body, params }) => {
+        checkWebhook(c, body.webhook);
+        const payload = payloadOf(body);
+        const cron = await c.var.deps.storage.crons.patch(params.cron_id, {
+          schedule: body.schedule,
+          timezone: body.timezone,
+          end_time: body.end_time,
+          enabled: body.enabled,
+          metadata: body.metadata,
+          on_run_completed: body.on_run_completed,
+          ...(Object.keys(payload).length > 0 ? { payload } : {}),
+        });
+        return c.json(cron);
+      },
+    ),
+  );
+
+  app.delete(
+    "/runs/crons/:cron_id",
+    api.operation<AppEnv, undefined, undefined, typeof cronIdParams>(
+      {
+        method: "delete",
+        path: "/runs/crons/:cron_id",
+        summary: "Delete a cron",
+        tags,
+        params: cronIdParams,
+        responses: { 204: null },
+      },
+      async (c, { params }) => {
+        await c.var.deps.storage.crons.delete(params.cron_id);
+        return c.body(null, 204);
+      },
+    ),
+  );
+}
