@@ -1,6 +1,5 @@
-import { validationFailed } from "@fractal/infra/errors";
 import type { OpenApiRegistry } from "@fractal/infra/hono/openapi";
-import { refuseWebhookUrl } from "@fractal/infra/webhooks/url-guard";
+import { assertWebhookUrl } from "@fractal/infra/webhooks/url-guard";
 import type { Context, Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../env.ts";
@@ -34,9 +33,7 @@ function payloadOf(body: Record<string, unknown> & Partial<Pick<CreateCronBody, 
 }
 
 function checkWebhook(c: Context<AppEnv>, webhook: string | undefined) {
-  if (webhook === undefined) return;
-  const refused = refuseWebhookUrl(webhook, { allowedHosts: c.var.deps.config.webhooks.allowedHosts });
-  if (refused) throw validationFailed(refused, { field: "webhook" });
+  assertWebhookUrl(webhook, { allowedHosts: c.var.deps.config.webhooks.allowedHosts });
 }
 
 async function createCron(c: Context<AppEnv>, body: CreateCronBody, threadId?: string) {

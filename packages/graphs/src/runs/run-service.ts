@@ -1,10 +1,10 @@
-import { AppError, validationFailed } from "@fractal/infra/errors";
+import { AppError } from "@fractal/infra/errors";
 import type { RunControl } from "@fractal/infra/run-control";
 import type { RunEventLog } from "@fractal/infra/run-events";
 import type { Assistant } from "@fractal/infra/storage/assistants";
 import type { CancelAction, MultitaskStrategy, Run, RunStatus } from "@fractal/infra/storage/runs";
 import type { Storage } from "@fractal/infra/storage/storage";
-import { refuseWebhookUrl, type WebhookPolicy } from "@fractal/infra/webhooks/url-guard";
+import { assertWebhookUrl, type WebhookPolicy } from "@fractal/infra/webhooks/url-guard";
 import { defaultAssistantId } from "../default-assistants.ts";
 import type { GraphRegistry } from "../registry.ts";
 import { cancelRuns } from "./cancel-runs.ts";
@@ -100,10 +100,7 @@ export function createRunService(options: RunServiceOptions): RunService {
 
   return {
     async create(threadId, request) {
-      if (request.kwargs.webhook !== undefined) {
-        const refused = refuseWebhookUrl(request.kwargs.webhook, options.webhookPolicy ?? { allowedHosts: [] });
-        if (refused) throw validationFailed(refused, { field: "webhook" });
-      }
+      assertWebhookUrl(request.kwargs.webhook, options.webhookPolicy ?? { allowedHosts: [] });
       const assistant = await resolveAssistant(request.assistant_id);
       const temporary = threadId === undefined;
       const kwargs: RunKwargs = { ...request.kwargs, ...(temporary ? { temporary: true } : {}) };

@@ -1,5 +1,6 @@
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
+import { validationFailed } from "../errors.ts";
 
 export interface WebhookPolicy {
   /** Hosts webhooks may reach (exact names or IPs); empty: any public host. */
@@ -24,6 +25,13 @@ export function refuseWebhookUrl(url: string, policy: WebhookPolicy): string | u
     return `webhook host '${host}' is a private or loopback address (allow it explicitly to use it)`;
   }
   return undefined;
+}
+
+/** Throws the 422 for a webhook URL a run or cron may not name. */
+export function assertWebhookUrl(url: string | undefined, policy: WebhookPolicy): void {
+  if (url === undefined) return;
+  const refused = refuseWebhookUrl(url, policy);
+  if (refused) throw validationFailed(refused, { field: "webhook" });
 }
 
 /**
