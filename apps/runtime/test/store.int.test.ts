@@ -67,19 +67,23 @@ for (const mode of MODES) {
       expect((await store.listNamespaces({ limit: 1, offset: 1 })).namespaces).toEqual([["org", "team2", "files"]]);
     });
 
-    test("ttl: an expired item is gone at once; refresh_ttl on read keeps it alive", async () => {
+    test("ttl: an expired item is gone at once; refresh_ttl on get or search keeps items alive", async () => {
       const store = server.client.store;
       const ttl = 0.01; // minutes: 600 ms
       await store.putItem(["tmp"], "short", { v: 1 }, { ttl });
       await store.putItem(["tmp"], "kept", { v: 2 }, { ttl });
       await store.putItem(["tmp"], "forever", { v: 3 });
+      await store.putItem(["searched"], "a", { v: 4 }, { ttl });
+      await store.putItem(["searched"], "b", { v: 5 }, { ttl });
       for (let i = 0; i < 4; i++) {
         await Bun.sleep(250);
         expect(await store.getItem(["tmp"], "kept", { refreshTtl: true })).not.toBeNull();
+        expect((await store.searchItems(["searched"], { refreshTtl: true })).items.length).toBe(2);
       }
       expect(await store.getItem(["tmp"], "short")).toBeNull();
+      expect((await store.searchItems(["searched"])).items.map((i) => i.key).sort()).toEqual(["a", "b"]);
       expect((await store.searchItems(["tmp"])).items.map((i) => i.key).sort()).toEqual(["forever", "kept"]);
-      expect((await store.listNamespaces({})).namespaces).toEqual([["tmp"]]);
+      expect((await store.listNamespaces({})).namespaces).toEqual([["searched"], ["tmp"]]);
     });
 
     test("a graph's store is the API's store, both ways", async () => {
