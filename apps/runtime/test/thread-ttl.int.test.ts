@@ -82,3 +82,20 @@ for (const mode of MODES) {
     });
   });
 }
+
+for (const mode of MODES) {
+  describe(`thread TTL default (${mode})`, () => {
+    const current = useTestServer(mode, { FRACTAL_RUN_SWEEP_MS: "100", FRACTAL_THREAD_TTL_MINUTES: String(TTL) });
+
+    test("FRACTAL_THREAD_TTL_MINUTES gives threads created without a ttl one; an explicit ttl wins", async () => {
+      const server = current();
+      const defaulted = await server.client.threads.create();
+      const explicit = await server.client.threads.create({ ttl: { ttl: 60, strategy: "delete" } });
+      const until = performance.now() + 10_000;
+      while (performance.now() < until && (await fetch(`${server.url}/threads/${defaulted.thread_id}`)).status !== 404)
+        await Bun.sleep(100);
+      await expectStatus(server.client.threads.get(defaulted.thread_id), 404);
+      expect((await server.client.threads.get(explicit.thread_id)).thread_id).toBe(explicit.thread_id);
+    });
+  });
+}
