@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
+import type { ProviderSettings } from "@fractal/graphs/providers";
 import { z } from "zod";
 
 const bool = z
@@ -162,6 +163,15 @@ export function loadConfig(
       retryBaseMs: e.FRACTAL_WEBHOOK_RETRY_BASE_MS,
     },
   };
+}
+
+/**
+ * Model-provider credentials, read after the langgraph.json `env` block is applied so a `.env`
+ * file named there can supply them. Never logged.
+ */
+export function readProviderSettings(env: Record<string, string | undefined> = process.env): ProviderSettings {
+  const value = (name: string) => (env[name] ? env[name] : undefined);
+  return { openai: { apiKey: value("OPENAI_API_KEY"), baseUrl: value("OPENAI_BASE_URL") } };
 }
 
 /** Applies a langgraph.json `env` block before graphs load; variables already set win. */

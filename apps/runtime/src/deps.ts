@@ -14,7 +14,7 @@ import { openDatabase } from "@fractal/infra/storage/database";
 import { createStorage, type Storage } from "@fractal/infra/storage/storage";
 import type { StoreIndex } from "@fractal/infra/storage/store-vectors";
 import { createDeliverer, type Deliverer } from "@fractal/infra/webhooks/deliverer";
-import { applyGraphEnv, type Config } from "./config.ts";
+import { applyGraphEnv, type Config, readProviderSettings } from "./config.ts";
 import { VERSION } from "./version.ts";
 
 /** Everything a request handler may use, built once per process. */
@@ -52,7 +52,7 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
       if (id in catalog) logger.warn("user graph replaces catalog graph", { graph_id: id });
     }
     Object.assign(sources, userGraphs);
-    storeIndex = await loadStoreIndex(graphConfig, baseDir);
+    storeIndex = await loadStoreIndex(graphConfig, baseDir, readProviderSettings());
     logger.info("loaded graphs", { config: config.langgraphConfig, graphs: Object.keys(userGraphs) });
   }
   const graphs = createGraphRegistry(sources);

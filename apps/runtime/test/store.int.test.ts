@@ -1,5 +1,7 @@
-import { beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { resolve } from "node:path";
+import { startFakeOpenAI } from "@fractal/graphs/testing/openai-server";
+import { letters } from "./fixtures/store-index/embed.ts";
 import { MODES, type TestServer, useTestServer } from "./harness.ts";
 
 const CONFIG = resolve(import.meta.dir, "fixtures/run-graphs/langgraph.json");
@@ -125,33 +127,51 @@ for (const mode of MODES) {
   });
 }
 
-const INDEXED = resolve(import.meta.dir, "fixtures/store-index/langgraph.json");
+// The same letter-count embedding, served once as a TS export and once by a local OpenAI-compatible
+// endpoint reached through the `openai:` provider (the real client, no network).
+const openai = startFakeOpenAI((text) => letters([text])[0] as number[]);
+afterAll(() => openai.stop());
+const INDEX_CONFIGS: Array<{ embed: string; config: string; env: Record<string, string> }> = [
+  { embed: "./embed.ts:letters", config: "fixtures/store-index/langgraph.json", env: {} },
+  {
+    embed: "openai:text-embedding-3-small",
+    config: "fixtures/store-openai/langgraph.json",
+    env: { OPENAI_API_KEY: "sk-store-test", OPENAI_BASE_URL: openai.baseUrl },
+  },
+];
 
 for (const mode of MODES) {
-  describe(`store semantic search (${mode})`, () => {
-    const current = useTestServer(mode, {}, ["--config", INDEXED]);
+  for (const index of INDEX_CONFIGS) {
+    describe(`store semantic search, embed ${index.embed} (${mode})`, () => {
+      const current = useTestServer(mode, index.env, ["--config", resolve(import.meta.dir, index.config)]);
 
-    test("query ranks items by meaning (test embedding); index overrides and false are honoured", async () => {
-      const server = current();
-      await server.truncate();
-      const info = (await (await fetch(`${server.url}/info`)).json()) as { store_search: string | null };
-      // Embedded PGlite has pgvector; a PostgreSQL without it uses exact cosine in SQL (same ranking).
-      if (mode === "embedded") expect(info.store_search).toBe("pgvector");
-      else expect(["pgvector", "exact"]).toContain(info.store_search as string);
-      const store = server.client.store;
-      await store.putItem(["docs"], "fruit", { text: "banana apple" });
-      await store.putItem(["docs"], "quiz", { text: "jazz quiz fizz" });
-      await store.putItem(["docs"], "bread", { text: "banana bread" });
-      await store.putItem(["docs"], "titled", { title: "banana" }, { index: ["title"] });
-      await store.putItem(["docs"], "unindexed", { text: "banana" }, { index: false });
-      const found = await store.searchItems(["docs"], { query: "banana" });
-      const ranked = found.items.map((i) => [i.key, (i as { score?: number }).score ?? null] as const);
-      expect(ranked.map(([key]) => key)).toEqual(["titled", "bread", "fruit", "quiz", "unindexed"]);
-      expect(ranked[0]?.[1]).toBeCloseTo(1, 5);
-      expect(ranked.at(-1)?.[1]).toBeNull();
-      // Filters and prefixes still apply to a semantic search.
-      const filtered = await store.searchItems(["docs"], { query: "banana", filter: { text: "jazz quiz fizz" } });
-      expect(filtered.items.map((i) => i.key)).toEqual(["quiz"]);
+      test("query ranks items by meaning (test embedding); index overrides and false are honoured", async () => {
+        const server = current();
+        await server.truncate();
+        const info = (await (await fetch(`${server.url}/info`)).json()) as { store_search: string | null };
+        // Embedded PGlite has pgvector; a PostgreSQL without it uses exact cosine in SQL (same ranking).
+        if (mode === "embedded") expect(info.store_search).toBe("pgvector");
+        else expect(["pgvector", "exact"]).toContain(info.store_search as string);
+        const store = server.client.store;
+        await store.putItem(["docs"], "fruit", { text: "banana apple" });
+        await store.putItem(["docs"], "quiz", { text: "jazz quiz fizz" });
+        await store.putItem(["docs"], "bread", { text: "banana bread" });
+        await store.putItem(["docs"], "titled", { title: "banana" }, { index: ["title"] });
+        await store.putItem(["docs"], "unindexed", { text: "banana" }, { index: false });
+        const found = await store.searchItems(["docs"], { query: "banana" });
+        const ranked = found.items.map((i) => [i.key, (i as { score?: number }).score ?? null] as const);
+        expect(ranked.map(([key]) => key)).toEqual(["titled", "bread", "fruit", "quiz", "unindexed"]);
+        expect(ranked[0]?.[1]).toBeCloseTo(1, 5);
+        expect(ranked.at(-1)?.[1]).toBeNull();
+        // Filters and prefixes still apply to a semantic search.
+        const filtered = await store.searchItems(["docs"], { query: "banana", filter: { text: "jazz quiz fizz" } });
+        expect(filtered.items.map((i) => i.key)).toEqual(["quiz"]);
+        if (index.embed.startsWith("openai:")) {
+          expect(openai.requests.length).toBeGreaterThan(0);
+          expect(openai.requests.every((r) => r.authorization === "Bearer sk-store-test")).toBe(true);
+          expect(openai.requests.at(-1)?.body).toMatchObject({ model: "text-embedding-3-small", dimensions: 26 });
+        }
+      });
     });
-  });
+  }
 }

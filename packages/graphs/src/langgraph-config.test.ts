@@ -2,7 +2,13 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { configEnv, GraphLoadError, loadConfigGraphs, readLangGraphConfig } from "./langgraph-config.ts";
+import {
+  configEnv,
+  GraphLoadError,
+  loadConfigGraphs,
+  loadStoreIndex,
+  readLangGraphConfig,
+} from "./langgraph-config.ts";
 
 const dir = () => mkdtempSync(join(tmpdir(), "fractal-lgconfig-"));
 
@@ -13,6 +19,23 @@ describe("langgraph.json", () => {
     expect(() => readLangGraphConfig(join(d, "bad.json"))).toThrow(GraphLoadError);
     writeFileSync(join(d, "shape.json"), JSON.stringify({ graphs: { a: 5 } }));
     expect(() => readLangGraphConfig(join(d, "shape.json"))).toThrow(/invalid .*shape\.json: graphs\.a/);
+  });
+
+  test("store.index.embed takes provider:model; a missing key or unknown provider stops start-up", async () => {
+    const config = (embed: string) => ({ graphs: {}, store: { index: { dims: 8, embed } } });
+    const index = await loadStoreIndex(config("fake:demo"), dir());
+    expect(index?.dims).toBe(8);
+    expect(index?.fields).toEqual(["$"]);
+    expect((await index?.embed(["hello"]))?.[0]).toHaveLength(8);
+    const missingKey = await loadStoreIndex(config("openai:text-embedding-3-small"), dir()).catch((e: unknown) => e);
+    expect(missingKey).toBeInstanceOf(GraphLoadError);
+    expect((missingKey as Error).message).toBe(
+      "store.index.embed 'openai:text-embedding-3-small' needs an OpenAI API key (OPENAI_API_KEY)",
+    );
+    const keyed = await loadStoreIndex(config("openai:text-embedding-3-small"), dir(), { openai: { apiKey: "k" } });
+    expect(keyed?.dims).toBe(8);
+    const unknown = await loadStoreIndex(config("nope:model"), dir()).catch((e: unknown) => e);
+    expect((unknown as Error).message).toContain("unknown embeddings provider in 'nope:model'");
   });
 
   test("env may be inline or a .env file relative to the config", () => {

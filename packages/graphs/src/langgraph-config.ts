@@ -3,6 +3,8 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import { parseEnv } from "node:util";
 import type { StoreIndex } from "@fractal/infra/storage/store-vectors";
 import { z } from "zod";
+import { createEmbeddings } from "./embeddings.ts";
+import type { ProviderSettings } from "./providers.ts";
 import type { GraphSource } from "./registry.ts";
 
 /** The subset of `langgraph.json` (the `langgraph dev` format) this runtime reads. */
@@ -60,8 +62,15 @@ const storeIndexSchema = z.object({
   fields: z.array(z.string().min(1)).min(1).optional(),
 });
 
-/** Loads `store.index`: its embedding function from `./file.ts:export` (a function or an object with `embedDocuments`). */
-export async function loadStoreIndex(config: LangGraphConfig, baseDir: string): Promise<StoreIndex | undefined> {
+/**
+ * Loads `store.index`. `embed` is a `provider:model` string (see createEmbeddings) or a path to a
+ * TS/JS export, `./file.ts:name`, that is a function or an object with `embedDocuments`.
+ */
+export async function loadStoreIndex(
+  config: LangGraphConfig,
+  baseDir: string,
+  providers: ProviderSettings = {},
+): Promise<StoreIndex | undefined> {
   const index = (config.store as { index?: unknown } | undefined)?.index;
   if (index === undefined || index === null) return undefined;
   const parsed = storeIndexSchema.safeParse(index);
@@ -72,10 +81,11 @@ export async function loadStoreIndex(config: LangGraphConfig, baseDir: string): 
   }
   const { dims, embed, fields } = parsed.data;
   if (!embed.startsWith(".") && !isAbsolute(embed)) {
-    // Model providers (`openai:text-embedding-3-small`, …) come with the model factory.
-    throw new GraphLoadError(
-      `store.index.embed '${embed}': only a path to a TS/JS export (./file.ts:name) is supported so far`,
-    );
+    try {
+      return { dims, fields: fields ?? ["$"], embed: createEmbeddings(embed, dims, providers) };
+    } catch (error) {
+      throw new GraphLoadError(`store.index.embed ${(error as Error).message}`, { cause: error });
+    }
   }
   const target = await importExport(embed, baseDir, "store.index.embed");
   const call =

@@ -1,6 +1,7 @@
 import { AppError } from "@fractal/infra/errors";
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import { FakeChatModel } from "./fake-chat-model.ts";
+import { splitModelSpec } from "./providers.ts";
 
 /** The default model of catalog graphs: offline and deterministic. */
 export const DEFAULT_MODEL = "fake:echo";
@@ -10,7 +11,7 @@ export const DEFAULT_MODEL = "fake:echo";
  * network providers arrive with the model factory.
  */
 export function createChatModel(spec: string): BaseChatModel {
-  const [provider, name] = spec.includes(":") ? (spec.split(/:(.*)/s, 2) as [string, string]) : ["", spec];
+  const { provider, model: name } = splitModelSpec(spec);
   if (provider === "fake") {
     return new FakeChatModel(name === "echo" || name === "" ? {} : { prefix: `${name}: ` });
   }
