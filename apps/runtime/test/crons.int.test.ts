@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { resolve } from "node:path";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { createTestDatabase, requireTestPostgresUrl } from "@fractal/infra/storage/testing/postgres";
 import { Client } from "@langchain/langgraph-sdk";
 import { expectStatus } from "./expect-status.ts";
 import { MODES, spawnServer, type TestServer, useTestServer } from "./harness.ts";
@@ -114,3 +117,60 @@ describe("crons across processes (postgres)", () => {
     expect(new Set(fired).size).toBe(fired.length);
   });
 });
+
+for (const mode of MODES) {
+  describe(`crons across a restart (${mode})`, () => {
+    let dropStorage = async () => {};
+    let server: Awaited<ReturnType<typeof spawnServer>> | undefined;
+    afterAll(async () => {
+      server?.proc.kill("SIGTERM");
+      await server?.proc.exited;
+      await dropStorage();
+    });
+
+    test("a cron keeps firing after a restart; the ticks missed while down fire once, not each", async () => {
+      let env: Record<string, string>;
+      if (mode === "embedded") {
+        const dir = mkdtempSync(join(tmpdir(), "fractal-cron-restart-"));
+        env = { FRACTAL_DATA_DIR: dir, DATABASE_URL: "", POSTGRES_URI: "" };
+        dropStorage = async () => rmSync(dir, { recursive: true, force: true });
+      } else {
+        const db = await createTestDatabase(requireTestPostgresUrl());
+        env = { DATABASE_URL: db.url };
+        dropStorage = db.drop;
+      }
+      const start = () => spawnServer({ env: { ...env, ...FAST }, args: ["--config", CONFIG] });
+      server = await start();
+      let client = new Client({ apiUrl: server.url });
+      const thread = await client.threads.create();
+      const cron = await client.crons.createForThread(thread.thread_id, "slow", {
+        schedule: EVERY_SECOND,
+        multitaskStrategy: "enqueue",
+        ...quick,
+      });
+      await Bun.sleep(1600);
+      server.proc.kill("SIGTERM");
+      await server.proc.exited;
+      const down = Date.now();
+      await Bun.sleep(2500); // two or three ticks pass while nothing runs
+      server = await start();
+      const up = Date.now();
+      client = new Client({ apiUrl: server.url });
+      const beforeStop = (await ticks(client, thread.thread_id)).length;
+      await Bun.sleep(2300);
+      await client.crons.update(cron.cron_id, { enabled: false });
+      await Bun.sleep(300);
+      const fired = await ticks(client, thread.thread_id);
+      expect(beforeStop).toBeGreaterThanOrEqual(1);
+      expect(new Set(fired).size).toBe(fired.length);
+      expect([...fired].sort()).toEqual(fired);
+      // Fired after the restart: the one missed tick (scheduled while down) plus live ones.
+      const afterRestart = fired.slice(beforeStop).map((t) => Date.parse(t));
+      expect(afterRestart.length).toBeGreaterThanOrEqual(2);
+      const missed = afterRestart.filter((t) => t < up - 1000);
+      expect(missed).toHaveLength(1);
+      expect(missed[0] as number).toBeLessThan(down + 1000);
+      expect(afterRestart.filter((t) => t >= up - 1000).length).toBeGreaterThanOrEqual(1);
+    }, 30_000);
+  });
+}
