@@ -18,6 +18,7 @@ function cases(ids: { assistant: string; thread: string; bare: string; missing: 
   const a = `/assistants/${ids.assistant}`;
   const t = `/threads/${ids.thread}`;
   const big = JSON.stringify({ graph_id: "agent", metadata: { blob: "x".repeat(MAX_BODY) } });
+  const bigItem = JSON.stringify({ namespace: ["a"], key: "k", value: { blob: "x".repeat(MAX_BODY) } });
   return [
     // Malformed JSON → 400
     { name: "create assistant, broken JSON", method: "POST", path: "/assistants", body: "{bad", status: 400 },
@@ -327,7 +328,160 @@ function cases(ids: { assistant: string; thread: string; bare: string; missing: 
       body: '{"values":{}}',
       status: 409,
     },
+    // Runs, webhooks, thread TTL, store and crons (P2, P3 routes)
+    { name: "stateless run, broken JSON", method: "POST", path: "/runs/wait", body: "{", status: 400 },
+    { name: "run, truncated", method: "POST", path: `${t}/runs`, body: '{"assistant_id":', status: 400 },
+    {
+      name: "run without assistant",
+      method: "POST",
+      path: `${t}/runs`,
+      body: "{}",
+      status: 422,
+      field: "body.assistant_id",
+    },
+    {
+      name: "run bad stream_mode",
+      method: "POST",
+      path: "/runs/stream",
+      body: '{"assistant_id":"agent","stream_mode":"telepathy"}',
+      status: 422,
+      field: "body.stream_mode",
+    },
+    {
+      name: "run bad multitask_strategy",
+      method: "POST",
+      path: `${t}/runs`,
+      body: '{"assistant_id":"agent","multitask_strategy":"shout"}',
+      status: 422,
+      field: "body.multitask_strategy",
+    },
+    {
+      name: "run webhook not http",
+      method: "POST",
+      path: `${t}/runs`,
+      body: '{"assistant_id":"agent","webhook":"ftp://example.com/x"}',
+      status: 422,
+    },
+    {
+      name: "run webhook to a private address",
+      method: "POST",
+      path: `${t}/runs`,
+      body: '{"assistant_id":"agent","webhook":"http://169.254.169.254/latest"}',
+      status: 422,
+    },
+    {
+      name: "run for unknown assistant",
+      method: "POST",
+      path: `${t}/runs`,
+      body: JSON.stringify({ assistant_id: ids.missing }),
+      status: 404,
+    },
+    {
+      name: "run on unknown thread",
+      method: "POST",
+      path: `/threads/${ids.missing}/runs`,
+      body: '{"assistant_id":"agent"}',
+      status: 404,
+    },
+    { name: "get unknown run", method: "GET", path: `${t}/runs/${ids.missing}`, status: 404 },
+    { name: "cancel unknown run", method: "POST", path: `${t}/runs/${ids.missing}/cancel`, status: 404 },
+    { name: "run id not a uuid", method: "GET", path: `${t}/runs/nope`, status: 422, field: "path.run_id" },
+    {
+      name: "thread ttl keep_latest",
+      method: "POST",
+      path: "/threads",
+      body: '{"ttl":{"strategy":"keep_latest","ttl":5}}',
+      status: 422,
+    },
+    {
+      name: "thread ttl negative",
+      method: "PATCH",
+      path: t,
+      body: '{"ttl":{"strategy":"delete","ttl":-5}}',
+      status: 422,
+    },
+    { name: "store put, broken JSON", method: "PUT", path: "/store/items", body: "{", status: 400 },
+    {
+      name: "store put, dotted label",
+      method: "PUT",
+      path: "/store/items",
+      body: '{"namespace":["a.b"],"key":"k","value":{}}',
+      status: 422,
+    },
+    {
+      name: "store put, value not an object",
+      method: "PUT",
+      path: "/store/items",
+      body: '{"namespace":["a"],"key":"k","value":"v"}',
+      status: 422,
+      field: "body.value",
+    },
+    { name: "store get without key", method: "GET", path: "/store/items?namespace=a", status: 422 },
+    {
+      name: "store search limit 0",
+      method: "POST",
+      path: "/store/items/search",
+      body: '{"limit":0}',
+      status: 422,
+      field: "body.limit",
+    },
+    {
+      name: "store namespaces max_depth string",
+      method: "POST",
+      path: "/store/namespaces",
+      body: '{"max_depth":"deep"}',
+      status: 422,
+      field: "body.max_depth",
+    },
+    {
+      name: "store delete without key",
+      method: "DELETE",
+      path: "/store/items",
+      body: '{"namespace":["a"]}',
+      status: 422,
+    },
+    { name: "cron, broken JSON", method: "POST", path: "/runs/crons", body: "{", status: 400 },
+    {
+      name: "cron without schedule",
+      method: "POST",
+      path: "/runs/crons",
+      body: '{"assistant_id":"agent"}',
+      status: 422,
+      field: "body.schedule",
+    },
+    {
+      name: "cron bad schedule",
+      method: "POST",
+      path: "/runs/crons",
+      body: '{"assistant_id":"agent","schedule":"every tuesday"}',
+      status: 422,
+    },
+    {
+      name: "cron bad timezone",
+      method: "POST",
+      path: "/runs/crons",
+      body: '{"assistant_id":"agent","schedule":"0 9 * * *","timezone":"Moon/Base"}',
+      status: 422,
+    },
+    {
+      name: "cron on unknown thread",
+      method: "POST",
+      path: `/threads/${ids.missing}/runs/crons`,
+      body: '{"assistant_id":"agent","schedule":"0 9 * * *"}',
+      status: 404,
+    },
+    { name: "patch unknown cron", method: "PATCH", path: `/runs/crons/${ids.missing}`, body: "{}", status: 404 },
+    { name: "delete unknown cron", method: "DELETE", path: `/runs/crons/${ids.missing}`, status: 404 },
+    {
+      name: "cron search negative offset",
+      method: "POST",
+      path: "/runs/crons/search",
+      body: '{"offset":-1}',
+      status: 422,
+      field: "body.offset",
+    },
     // Oversized → 413
+    { name: "oversized store item", method: "PUT", path: "/store/items", body: bigItem, status: 413 },
     { name: "oversized assistant body", method: "POST", path: "/assistants", body: big, status: 413 },
     { name: "oversized thread search body", method: "POST", path: "/threads/search", body: big, status: 413 },
   ];
@@ -344,6 +498,9 @@ for (const mode of MODES) {
       threads: await server.client.threads.search({ limit: 1000, sortBy: "thread_id" }),
       state: await server.client.threads.getState(ids.thread),
       history: await server.client.threads.getHistory(ids.thread, { limit: 100 }),
+      runs: await server.client.runs.list(ids.thread, { limit: 100 }),
+      items: await server.client.store.searchItems([], { limit: 1000 }),
+      crons: await server.client.crons.search({ limit: 1000 }),
     });
 
     beforeAll(async () => {
@@ -356,6 +513,8 @@ for (const mode of MODES) {
         asNode: "agent",
       });
       ids.bare = (await server.client.threads.create()).thread_id;
+      await server.client.store.putItem(["keep"], "item", { precious: true });
+      await server.client.crons.createForThread(ids.thread, "agent", { schedule: "0 0 1 1 *" });
     }, 90_000);
     afterAll(async () => server?.stop());
 
