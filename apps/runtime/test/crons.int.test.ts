@@ -48,6 +48,15 @@ for (const mode of MODES) {
         enabled: boolean;
       };
       expect(patched).toMatchObject({ schedule: "*/15 * * * *", enabled: false });
+      // A payload-only patch replaces the run payload and keeps the settings.
+      const repayloaded = (await crons.update(cron.cron_id, { input: { topic: "new" } })) as unknown as {
+        schedule: string;
+        enabled: boolean;
+        payload: { input?: unknown };
+        metadata: unknown;
+      };
+      expect(repayloaded).toMatchObject({ schedule: "*/15 * * * *", enabled: false, metadata: { team: "a" } });
+      expect(repayloaded.payload.input).toEqual({ topic: "new" });
       expect(await crons.count({ assistantId: cron.assistant_id })).toBe(2);
       expect((await crons.search({ enabled: false })).length).toBe(1);
       await crons.delete(cron.cron_id);

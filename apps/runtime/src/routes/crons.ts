@@ -17,19 +17,19 @@ import { selectFields } from "../select.ts";
 
 const tags = ["crons"];
 
-/** The run fields of a body, stored as the cron's payload. */
-function payloadOf(body: Record<string, unknown> & Partial<Pick<CreateCronBody, "webhook">>): Record<string, unknown> {
-  const {
-    assistant_id: _a,
-    schedule: _s,
-    timezone: _t,
-    end_time: _e,
-    enabled: _en,
-    metadata: _m,
-    on_run_completed: _o,
-    ...run
-  } = body;
-  return Object.fromEntries(Object.entries(run).filter(([, v]) => v !== undefined));
+const SETTINGS = ["schedule", "timezone", "end_time", "enabled", "metadata", "on_run_completed"] as const;
+type SettingKey = (typeof SETTINGS)[number];
+
+/** A cron body split into the cron's own settings and its run payload (every other field but the assistant). */
+function splitCronBody<T extends Partial<Record<SettingKey | "assistant_id", unknown>>>(body: T) {
+  const settings: Partial<Record<string, unknown>> = {};
+  const payload: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(body)) {
+    if (value === undefined || key === "assistant_id") continue;
+    if ((SETTINGS as readonly string[]).includes(key)) settings[key] = value;
+    else payload[key] = value;
+  }
+  return { settings: settings as Pick<T, SettingKey>, payload };
 }
 
 function checkWebhook(c: Context<AppEnv>, webhook: string | undefined) {
@@ -41,16 +41,13 @@ async function createCron(c: Context<AppEnv>, body: CreateCronBody, threadId?: s
   checkWebhook(c, body.webhook);
   if (threadId) await deps.storage.threads.get(threadId);
   const assistant = await deps.runs.assistantFor(body.assistant_id);
+  const { settings, payload } = splitCronBody(body);
   const cron = await deps.storage.crons.create({
+    ...settings,
+    schedule: body.schedule,
     assistant_id: assistant.assistant_id,
     thread_id: threadId,
-    schedule: body.schedule,
-    timezone: body.timezone,
-    end_time: body.end_time,
-    enabled: body.enabled,
-    metadata: body.metadata,
-    on_run_completed: body.on_run_completed,
-    payload: payloadOf(body),
+    payload,
   });
   return c.json(cron);
 }
@@ -133,14 +130,9 @@ export function registerCronRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): voi
       },
       async (c, { body, params }) => {
         checkWebhook(c, body.webhook);
-        const payload = payloadOf(body);
+        const { settings, payload } = splitCronBody(body);
         const cron = await c.var.deps.storage.crons.patch(params.cron_id, {
-          schedule: body.schedule,
-          timezone: body.timezone,
-          end_time: body.end_time,
-          enabled: body.enabled,
-          metadata: body.metadata,
-          on_run_completed: body.on_run_completed,
+          ...settings,
           ...(Object.keys(payload).length > 0 ? { payload } : {}),
         });
         return c.json(cron);

@@ -41,7 +41,6 @@ export interface Checkpoints {
   setup(): Promise<void>;
   /** Copies every checkpoint, blob and pending write of one thread to another. */
   copyThread(fromThreadId: string, toThreadId: string): Promise<void>;
-  deleteThread(threadId: string): Promise<void>;
   /**
    * Deletes the checkpoints one run wrote (they carry its id in their metadata), their pending
    * writes, and the channel blobs no remaining checkpoint of the thread refers to.
@@ -74,12 +73,6 @@ export function createCheckpoints(pool: pg.Pool, db: Kysely<unknown>): Checkpoin
           select ${to}, checkpoint_ns, checkpoint_id, task_id, idx, channel, type, blob
           from checkpoint_writes where thread_id = ${from}`.execute(trx);
       });
-    },
-    async deleteThread(threadId) {
-      await sql`
-        with w as (delete from checkpoint_writes where thread_id = ${threadId}),
-             b as (delete from checkpoint_blobs where thread_id = ${threadId})
-        delete from checkpoints where thread_id = ${threadId}`.execute(db);
     },
     async deleteRun(threadId, runId) {
       await db.transaction().execute(async (trx) => {

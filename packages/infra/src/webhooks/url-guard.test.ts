@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { isPrivateAddress, refuseWebhookUrl } from "./url-guard.ts";
+import { isPrivateAddress, refuseResolvedWebhook, refuseWebhookUrl } from "./url-guard.ts";
 
 test("only http(s); private and loopback refused unless allowed; an allowlist limits hosts", () => {
   const open = { allowedHosts: [] };
@@ -36,4 +36,31 @@ test("private address ranges", () => {
     expect([ip, isPrivateAddress(ip)]).toEqual([ip, true]);
   for (const ip of ["8.8.8.8", "172.32.0.1", "1.1.1.1", "2606:4700::1111"])
     expect([ip, isPrivateAddress(ip)]).toEqual([ip, false]);
+});
+
+test("before sending, a name is resolved again: one private address refuses it", async () => {
+  const policy = { allowedHosts: [] };
+  const dns: Record<string, string[]> = {
+    "hooks.example.com": ["93.184.216.34"],
+    "rebind.example.com": ["93.184.216.34", "10.0.0.5"],
+    "hooks.internal": ["10.0.0.9"],
+  };
+  const seen: string[] = [];
+  const resolveHost = async (host: string) => {
+    seen.push(host);
+    return (dns[host] ?? []).map((address) => ({ address }));
+  };
+  expect(await refuseResolvedWebhook("https://hooks.example.com/x", policy, resolveHost)).toBeUndefined();
+  expect(await refuseResolvedWebhook("https://rebind.example.com/x", policy, resolveHost)).toBe(
+    "webhook host 'rebind.example.com' resolves to a private address (10.0.0.5)",
+  );
+  expect(await refuseResolvedWebhook("https://gone.example.com/x", policy, resolveHost)).toBe(
+    "webhook host 'gone.example.com' does not resolve",
+  );
+  const allowInternal = { allowedHosts: ["hooks.internal"] };
+  expect(await refuseResolvedWebhook("https://hooks.internal/x", allowInternal, resolveHost)).toBeUndefined();
+  expect(await refuseResolvedWebhook("/relative/path", policy, resolveHost)).toBeUndefined();
+  expect(await refuseResolvedWebhook("ftp://hooks.example.com/x", policy, resolveHost)).toBeString();
+  // Allowed hosts and literal addresses are not looked up.
+  expect(seen).toEqual(["hooks.example.com", "rebind.example.com", "gone.example.com"]);
 });

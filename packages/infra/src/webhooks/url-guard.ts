@@ -38,12 +38,16 @@ export function assertWebhookUrl(url: string | undefined, policy: WebhookPolicy)
  * Checked again right before sending: a public-looking name must not resolve to a private address
  * unless the host is explicitly allowed.
  */
-export async function refuseResolvedWebhook(url: string, policy: WebhookPolicy): Promise<string | undefined> {
+export async function refuseResolvedWebhook(
+  url: string,
+  policy: WebhookPolicy,
+  resolveHost: (host: string) => Promise<Array<{ address: string }>> = (host) => lookup(host, { all: true }),
+): Promise<string | undefined> {
   const first = refuseWebhookUrl(url, policy);
   if (first || url.startsWith("/")) return first;
   const host = hostOf(new URL(url));
   if (policy.allowedHosts.includes(host) || isIP(host)) return undefined;
-  const addresses = await lookup(host, { all: true }).catch(() => []);
+  const addresses = await resolveHost(host).catch(() => []);
   if (addresses.length === 0) return `webhook host '${host}' does not resolve`;
   const inside = addresses.find((a) => isPrivateAddress(a.address));
   return inside ? `webhook host '${host}' resolves to a private address (${inside.address})` : undefined;

@@ -382,9 +382,10 @@ export function describeStorageContract(name: string, open: () => Promise<Databa
       expect((await saver.getTuple(config))?.checkpoint.channel_values).toEqual({ topic: "cats" });
     });
 
-    test("checkpoints copy to a new thread and delete without orphans", async () => {
+    test("checkpoints copy to a new thread; deleting a thread leaves no orphans", async () => {
       const saver = storage.checkpoints.saver;
       const from = crypto.randomUUID();
+      await storage.threads.create({ thread_id: from });
       const to = crypto.randomUUID();
       const config = { configurable: { thread_id: from, checkpoint_ns: "" } };
       const checkpoint = {
@@ -410,7 +411,7 @@ export function describeStorageContract(name: string, open: () => Promise<Databa
       const copied = await saver.getTuple({ configurable: { thread_id: to, checkpoint_ns: "" } });
       expect(copied?.checkpoint.channel_values).toEqual({ topic: "cats" });
       expect(copied?.pendingWrites?.[0]?.[2]).toBe("dogs");
-      await storage.checkpoints.deleteThread(from);
+      await storage.deleteThread(from);
       expect(await storage.checkpoints.countRows(from)).toBe(0);
       expect(await storage.checkpoints.countRows(to)).toBe(before);
     });
