@@ -318,6 +318,29 @@ export function describeStorageContract(name: string, open: () => Promise<Databa
       expect(next - Date.now()).toBeLessThanOrEqual(5 * 60_000);
     });
 
+    test("crons: many concurrent claimers take each due tick exactly once", async () => {
+      const ids: string[] = [];
+      for (let i = 0; i < 30; i++) {
+        const cron = await storage.crons.create({
+          assistant_id: crypto.randomUUID(),
+          schedule: "0 0 1 1 *",
+          payload: {},
+        });
+        ids.push(cron.cron_id);
+      }
+      await sql`update crons set next_run_date = now() - interval '1 minute'`.execute(storage.database.db);
+      const claimed: string[] = [];
+      const claimer = async () => {
+        for (let round = 0; round < 20; round++) {
+          const due = await storage.crons.claimDue(5);
+          claimed.push(...due.map((d) => d.cron_id));
+        }
+      };
+      await Promise.all(Array.from({ length: 8 }, claimer));
+      expect(claimed.length).toBe(30);
+      expect([...claimed].sort()).toEqual([...ids].sort());
+    });
+
     test("crons: past end_time a cron disables itself instead of firing", async () => {
       const cron = await storage.crons.create({
         assistant_id: crypto.randomUUID(),
