@@ -6,11 +6,13 @@ export type ErrorCode =
   | "conflict"
   | "payload_too_large"
   | "unauthorized"
+  | "forbidden"
   | "internal_error";
 
 const STATUS: Record<ErrorCode, number> = {
   bad_request: 400,
   unauthorized: 401,
+  forbidden: 403,
   not_found: 404,
   conflict: 409,
   payload_too_large: 413,

@@ -25,6 +25,8 @@ function fromHttpException(err: HTTPException): AppError {
       return new AppError("bad_request", err.message || "bad request");
     case 401:
       return new AppError("unauthorized", err.message || "unauthorized");
+    case 403:
+      return new AppError("forbidden", err.message || "forbidden");
     case 404:
       return new AppError("not_found", err.message || "not found");
     case 413:
