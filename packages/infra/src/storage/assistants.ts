@@ -1,5 +1,7 @@
 import { type Kysely, type Selectable, sql } from "kysely";
+import type { Access } from "../auth/access.ts";
 import { conflict, notFound } from "../errors.ts";
+import { accessCondition } from "./access-sql.ts";
 import { iso, type Page, type SortOrder, toJson, toPage } from "./json.ts";
 import type { AssistantsTable, AssistantVersionsTable, Tables } from "./schema.ts";
 
@@ -42,6 +44,8 @@ export interface UpdateAssistant {
 
 export interface AssistantFilter {
   graph_id?: string;
+  /** Only resources the caller may see (auth); undefined: all. */
+  access?: Access;
   name?: string;
   metadata?: Obj;
 }
@@ -81,6 +85,7 @@ export function createAssistantStore(db: Kysely<Tables>): AssistantStore {
   const filtered = (filter: AssistantFilter) => {
     let query = db.selectFrom("assistants");
     if (filter.graph_id) query = query.where("graph_id", "=", filter.graph_id);
+    if (filter.access) query = query.where(accessCondition(filter.access));
     // Name filter is a case-insensitive substring match.
     if (filter.name) query = query.where("name", "ilike", `%${escapeLike(filter.name)}%`);
     if (filter.metadata && Object.keys(filter.metadata).length > 0) {

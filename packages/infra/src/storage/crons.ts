@@ -1,6 +1,8 @@
 import { Cron as CronPattern } from "croner";
 import { type Kysely, type Selectable, sql } from "kysely";
+import type { Access } from "../auth/access.ts";
 import { notFound, validationFailed } from "../errors.ts";
+import { accessCondition } from "./access-sql.ts";
 import { iso, toJson } from "./json.ts";
 import type { CronsTable, Tables } from "./schema.ts";
 
@@ -47,6 +49,8 @@ export interface CronPatch {
 
 export interface CronFilter {
   assistant_id?: string;
+  /** Only resources the caller may see (auth); undefined: all. */
+  access?: Access;
   thread_id?: string;
   enabled?: boolean;
   metadata?: Obj;
@@ -115,6 +119,7 @@ export function createCronStore(db: Kysely<Tables>): CronStore {
     if (filter.assistant_id) q = q.where("assistant_id", "=", filter.assistant_id);
     if (filter.thread_id) q = q.where("thread_id", "=", filter.thread_id);
     if (filter.enabled !== undefined) q = q.where("enabled", "=", filter.enabled);
+    if (filter.access) q = q.where(accessCondition(filter.access));
     if (filter.metadata) q = q.where(sql<boolean>`metadata @> ${toJson(filter.metadata)}::jsonb`);
     return q;
   };

@@ -1,5 +1,7 @@
 import { type Kysely, type Selectable, sql, type Transaction } from "kysely";
+import type { Access } from "../auth/access.ts";
 import { conflict, notFound } from "../errors.ts";
+import { accessCondition } from "./access-sql.ts";
 import { iso, toJson } from "./json.ts";
 import type { RunsTable, Tables } from "./schema.ts";
 import { newThreadRow, type ThreadStatus } from "./threads.ts";
@@ -101,7 +103,7 @@ export interface RunStore {
   ): Promise<Array<{ run_id: string; thread_id: string; was: RunStatus }>>;
   /** Returns runs whose lease expired to the queue, or ends them `error` past the attempt limit. */
   sweep(maxAttempts: number): Promise<Array<{ run_id: string; status: RunStatus }>>;
-  activeIds(filter: { threadId?: string; status?: "pending" | "running" | "all" }): Promise<string[]>;
+  activeIds(filter: { threadId?: string; status?: "pending" | "running" | "all"; access?: Access }): Promise<string[]>;
   truncate(): Promise<void>;
 }
 
@@ -411,6 +413,7 @@ export function createRunStore(db: Kysely<Tables>): RunStore {
           ? q.where("status", "=", filter.status)
           : q.where("status", "in", ACTIVE);
       if (filter.threadId) q = q.where("thread_id", "=", filter.threadId);
+      if (filter.access) q = q.where(accessCondition(filter.access));
       return (await q.execute()).map((r) => r.run_id);
     },
 

@@ -1,5 +1,7 @@
 import { type Kysely, type Selectable, sql } from "kysely";
+import type { Access } from "../auth/access.ts";
 import { conflict, notFound } from "../errors.ts";
+import { accessCondition } from "./access-sql.ts";
 import { iso, type Page, type SortOrder, toJson, toPage } from "./json.ts";
 import type { Tables, ThreadsTable } from "./schema.ts";
 
@@ -22,6 +24,8 @@ export interface Thread {
 
 export interface ThreadFilter {
   metadata?: Obj;
+  /** Only resources the caller may see (auth); undefined: all. */
+  access?: Access;
   values?: Obj;
   status?: ThreadStatus;
   ids?: string[];
@@ -110,6 +114,7 @@ export function createThreadStore(db: Kysely<Tables>): ThreadStore {
       query = query.where(sql<boolean>`"values" @> ${toJson(filter.values)}::jsonb`);
     }
     if (filter.status) query = query.where("status", "=", filter.status);
+    if (filter.access) query = query.where(accessCondition(filter.access));
     if (filter.ids) query = query.where("thread_id", "in", filter.ids.length > 0 ? filter.ids : [NIL_UUID]);
     return query;
   };
