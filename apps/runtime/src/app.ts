@@ -1,3 +1,4 @@
+import { createAuthMiddleware } from "@fractal/infra/hono/auth";
 import { createErrorHandler, notFoundHandler } from "@fractal/infra/hono/error-handler";
 import { createOpenApiRegistry } from "@fractal/infra/hono/openapi";
 import { createRequestContext } from "@fractal/infra/hono/request-context";
@@ -46,6 +47,16 @@ export function createApp(deps: Deps): Hono<AppEnv> {
         ),
     }),
   );
+
+  if (deps.auth.authenticate) {
+    app.use(
+      createAuthMiddleware<AppEnv>({
+        authenticate: deps.auth.authenticate,
+        publicPaths: deps.config.auth.publicPaths,
+        onFailure: (reason) => deps.auth.failures.set(reason, (deps.auth.failures.get(reason) ?? 0) + 1),
+      }),
+    );
+  }
 
   registerSystemRoutes(app, api);
   registerAssistantRoutes(app, api);

@@ -45,6 +45,27 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ FRACTAL_RUN_TIMEOUT_SECONDS: "-1" }, {}, cwd)).toThrow(/FRACTAL_RUN_TIMEOUT_SECONDS/);
   });
 
+  test("auth: off by default; jwt needs a secret or a JWKS URL; public paths are configurable", () => {
+    expect(loadConfig({}, {}, cwd).auth).toEqual({
+      mode: "none",
+      jwt: undefined,
+      publicPaths: ["/ok", "/info", "/openapi.json", "/docs", "/metrics"],
+    });
+    expect(() => loadConfig({ FRACTAL_AUTH: "jwt" }, {}, cwd)).toThrow("FRACTAL_AUTH=jwt needs FRACTAL_JWT_SECRET");
+    const jwt = loadConfig(
+      {
+        FRACTAL_AUTH: "jwt",
+        FRACTAL_JWKS_URL: "https://id.example.com/jwks",
+        FRACTAL_AUTH_PUBLIC_PATHS: "/ok, /health/*",
+      },
+      {},
+      cwd,
+    ).auth;
+    expect(jwt).toMatchObject({ mode: "jwt", publicPaths: ["/ok", "/health/*"] });
+    expect(jwt.jwt).toMatchObject({ jwksUrl: "https://id.example.com/jwks", clockToleranceSeconds: 30 });
+    expect(() => loadConfig({ FRACTAL_AUTH: "basic" }, {}, cwd)).toThrow("FRACTAL_AUTH");
+  });
+
   test("a bad value names the variable and its flag", () => {
     expect(() => loadConfig({ PORT: "abc" }, {}, cwd)).toThrow(ConfigError);
     expect(() => loadConfig({ PORT: "abc" }, {}, cwd)).toThrow(/PORT \(or --port\)/);

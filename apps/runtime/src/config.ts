@@ -41,6 +41,13 @@ const envSchema = z.object({
   FRACTAL_WEBHOOK_ALLOWED_HOSTS: z.string().optional(),
   FRACTAL_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
   FRACTAL_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).default(1000),
+  FRACTAL_AUTH: z.enum(["none", "jwt"]).default("none"),
+  FRACTAL_JWT_SECRET: z.string().min(1).optional(),
+  FRACTAL_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
+  FRACTAL_JWT_ISSUER: z.string().min(1).optional(),
+  FRACTAL_JWT_AUDIENCE: z.string().min(1).optional(),
+  FRACTAL_JWT_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
+  FRACTAL_AUTH_PUBLIC_PATHS: z.string().default("/ok,/info,/openapi.json,/docs,/metrics"),
 });
 
 export interface Config {
@@ -73,6 +80,13 @@ export interface Config {
   /** How often due cron ticks are looked for. */
   cronPollMs: number;
   webhooks: { secret?: string; allowedHosts: string[]; maxAttempts: number; retryBaseMs: number };
+  auth: {
+    /** `jwt` verifies bearer tokens; a langgraph.json `auth.path` turns auth on as well. */
+    mode: "none" | "jwt";
+    jwt?: { secret?: string; jwksUrl?: string; issuer?: string; audience?: string; clockToleranceSeconds: number };
+    /** Served without authentication (a trailing `*` matches a prefix). */
+    publicPaths: string[];
+  };
 }
 
 /** Command-line flags that override their environment equivalents. */
@@ -120,6 +134,11 @@ export function loadConfig(
     throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
   }
   const e = parsed.data;
+  if (e.FRACTAL_AUTH === "jwt" && !e.FRACTAL_JWT_SECRET && !e.FRACTAL_JWKS_URL) {
+    throw new ConfigError(
+      "invalid configuration:\n  FRACTAL_AUTH=jwt needs FRACTAL_JWT_SECRET (HS256) or FRACTAL_JWKS_URL",
+    );
+  }
   const databaseUrl = e.DATABASE_URL ?? e.POSTGRES_URI;
   const defaultGraphConfig = resolve(cwd, "langgraph.json");
   const langgraphConfig = e.LANGGRAPH_CONFIG
@@ -161,6 +180,26 @@ export function loadConfig(
         .filter(Boolean),
       maxAttempts: e.FRACTAL_WEBHOOK_MAX_ATTEMPTS,
       retryBaseMs: e.FRACTAL_WEBHOOK_RETRY_BASE_MS,
+    },
+    auth: {
+      mode: e.FRACTAL_AUTH,
+      jwt:
+        e.FRACTAL_AUTH === "jwt"
+          ? {
+              secret: e.FRACTAL_JWT_SECRET,
+              jwksUrl: e.FRACTAL_JWKS_URL,
+              issuer: e.FRACTAL_JWT_ISSUER,
+              audience: e.FRACTAL_JWT_AUDIENCE,
+              clockToleranceSeconds: e.FRACTAL_JWT_CLOCK_SKEW_SECONDS,
+            }
+          : undefined,
+      publicPaths: [
+        ...e.FRACTAL_AUTH_PUBLIC_PATHS.split(",")
+          .map((p) => p.trim())
+          .filter(Boolean),
+        // Test-only routes (FRACTAL_TEST_ROUTES) stay reachable by the test harness.
+        ...(e.FRACTAL_TEST_ROUTES ? ["/internal/*"] : []),
+      ],
     },
   };
 }

@@ -1,11 +1,22 @@
 import { catalog } from "@fractal/graphs/catalog";
 import { type CronScheduler, createCronScheduler } from "@fractal/graphs/crons/scheduler";
 import { ensureDefaultAssistants } from "@fractal/graphs/default-assistants";
-import { configEnv, loadConfigGraphs, loadStoreIndex, readLangGraphConfig } from "@fractal/graphs/langgraph-config";
+import {
+  type CustomAuth,
+  configEnv,
+  loadAuth,
+  loadConfigGraphs,
+  loadStoreIndex,
+  readLangGraphConfig,
+} from "@fractal/graphs/langgraph-config";
 import { createGraphRegistry, type GraphRegistry, type GraphSource } from "@fractal/graphs/registry";
 import { createRunService, type RunService } from "@fractal/graphs/runs/run-service";
 import { createWorker, type Worker } from "@fractal/graphs/runs/worker";
 import { createThreadService, type ThreadService } from "@fractal/graphs/thread-service";
+import { type Authenticate, createAuthenticator } from "@fractal/infra/auth/authenticator";
+import { createHandlerPolicy } from "@fractal/infra/auth/handler-policy";
+import { createOwnerPolicy } from "@fractal/infra/auth/owner-policy";
+import { type Authorizer, allowAll } from "@fractal/infra/auth/policy";
 import { localApiFetch, registerSdkLogger } from "@fractal/infra/langgraph-globals";
 import { createLogger, type Logger } from "@fractal/infra/logger";
 import { createLocalRunControl, type RunControl } from "@fractal/infra/run-control";
@@ -33,10 +44,40 @@ export interface Deps {
   deliverer: Deliverer;
   /** Fires cron ticks; started by the server. */
   scheduler: CronScheduler;
+  /** Authentication (when on) and the authorization policy every route applies. */
+  auth: AuthSetup;
   /** Re-creates missing default assistants (after a test truncate). */
   ensureDefaults(graphIds: string[]): Promise<void>;
   version: string;
   close(): Promise<void>;
+}
+
+export interface AuthSetup {
+  /** Undefined when auth is off: every request is served, nothing is restricted. */
+  authenticate?: Authenticate;
+  authorizer: Authorizer;
+  /** Which policy decides (`owner` by default, `handlers` from auth.path). */
+  policy: "none" | "owner" | "handlers";
+  /** Refused authentications, by reason (exported as a metric). */
+  failures: Map<string, number>;
+}
+
+/** Auth from config and langgraph.json: custom handlers when given, else JWT; the owner policy by default. */
+export function createAuthSetup(config: Config, custom: CustomAuth | undefined): AuthSetup {
+  const failures = new Map<string, number>();
+  const enabled = custom !== undefined || config.auth.mode === "jwt";
+  if (!enabled) return { authorizer: allowAll, policy: "none", failures };
+  if (custom && !custom.authenticate && !config.auth.jwt) {
+    throw new Error("langgraph.json auth.path has no authenticate handler; set one or FRACTAL_AUTH=jwt");
+  }
+  const authenticate = createAuthenticator({ jwt: config.auth.jwt, custom: custom?.authenticate });
+  const useHandlers = custom !== undefined && Object.keys(custom.handlers).length > 0;
+  return {
+    authenticate,
+    authorizer: useHandlers ? createHandlerPolicy(custom.handlers) : createOwnerPolicy(),
+    policy: useHandlers ? "handlers" : "owner",
+    failures,
+  };
 }
 
 /** The one composition root: config → adapters. */
@@ -44,6 +85,7 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
   registerSdkLogger(logger);
   const sources: Record<string, GraphSource> = { ...catalog };
   let storeIndex: StoreIndex | undefined;
+  let customAuth: CustomAuth | undefined;
   if (config.langgraphConfig) {
     const { config: graphConfig, baseDir } = readLangGraphConfig(config.langgraphConfig);
     applyGraphEnv(configEnv(graphConfig, baseDir));
@@ -53,9 +95,12 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
     }
     Object.assign(sources, userGraphs);
     storeIndex = await loadStoreIndex(graphConfig, baseDir, readProviderSettings());
+    customAuth = await loadAuth(graphConfig, baseDir);
     logger.info("loaded graphs", { config: config.langgraphConfig, graphs: Object.keys(userGraphs) });
   }
   const graphs = createGraphRegistry(sources);
+  const auth = createAuthSetup(config, customAuth);
+  if (auth.authenticate) logger.info("auth on", { policy: auth.policy, public_paths: config.auth.publicPaths });
 
   const started = performance.now();
   logger.info("opening database", {
@@ -133,6 +178,7 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
       worker,
       deliverer,
       scheduler,
+      auth,
       ensureDefaults: (graphIds) => ensureDefaultAssistants(storage.assistants, graphIds),
       version: VERSION,
       close: async () => {

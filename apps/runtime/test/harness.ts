@@ -74,6 +74,8 @@ export interface TestServer {
   env: Record<string, string>;
   truncate(): Promise<void>;
   stop(): Promise<void>;
+  /** Everything the server printed so far. */
+  output(): string;
 }
 
 /** A server in the given mode with storage of its own (temp data dir, or a fresh Postgres database). */
@@ -100,6 +102,7 @@ export async function startTestServer(
     url: server.url,
     client,
     env,
+    output: server.output,
     truncate: async () => {
       const res = await fetch(`${server.url}/internal/truncate`, {
         method: "POST",

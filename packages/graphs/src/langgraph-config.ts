@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { parseEnv } from "node:util";
+import type { OnHandler } from "@fractal/infra/auth/handler-policy";
 import type { StoreIndex } from "@fractal/infra/storage/store-vectors";
 import { z } from "zod";
 import { createEmbeddings } from "./embeddings.ts";
@@ -125,4 +126,37 @@ export async function loadConfigGraphs(config: LangGraphConfig, baseDir: string)
     graphs[graphId] = (await importExport(spec, baseDir, `graph '${graphId}'`)) as GraphSource;
   }
   return graphs;
+}
+
+/** User auth from `auth.path`: an `authenticate` handler and `on` handlers by event. */
+export interface CustomAuth {
+  authenticate?: (request: Request) => unknown;
+  handlers: Record<string, OnHandler>;
+}
+
+/**
+ * Loads `auth.path` (`./file.ts:export`). The export is an `Auth` from `@langchain/langgraph-sdk/auth`
+ * (read through its handler cache), or a plain `{ authenticate, on: { "threads:create": fn, … } }`.
+ */
+export async function loadAuth(config: LangGraphConfig, baseDir: string): Promise<CustomAuth | undefined> {
+  const path = (config.auth as { path?: unknown } | undefined)?.path;
+  if (path === undefined || path === null) return undefined;
+  if (typeof path !== "string" || path.length === 0)
+    throw new GraphLoadError("auth.path in langgraph.json must be a string");
+  const target = (await importExport(path, baseDir, "auth.path")) as Record<string, unknown> | undefined;
+  const cache = target?.["~handlerCache"] as
+    | { authenticate?: unknown; callbacks?: Record<string, unknown> }
+    | undefined;
+  const authenticate = cache ? cache.authenticate : target?.authenticate;
+  const on = (cache ? cache.callbacks : target?.on) ?? {};
+  if (authenticate !== undefined && typeof authenticate !== "function") {
+    throw new GraphLoadError(`auth.path '${path}': authenticate is not a function`);
+  }
+  const handlers: Record<string, OnHandler> = {};
+  for (const [event, handler] of Object.entries(on as Record<string, unknown>)) {
+    if (typeof handler !== "function")
+      throw new GraphLoadError(`auth.path '${path}': on['${event}'] is not a function`);
+    handlers[event] = handler as OnHandler;
+  }
+  return { authenticate: authenticate as CustomAuth["authenticate"], handlers };
 }

@@ -1,8 +1,9 @@
 import { graphSchemas } from "@fractal/graphs/schemas";
+import { canSee } from "@fractal/infra/auth/access";
 import type { OpenApiRegistry } from "@fractal/infra/hono/openapi";
-import type { Hono } from "hono";
+import type { Context, Hono } from "hono";
 import { z } from "zod";
-import type { Deps } from "../deps.ts";
+import { accessFor, assertIdFree, decide, guard, withoutAccessKeys } from "../access.ts";
 import type { AppEnv } from "../env.ts";
 import {
   assistantIdParams,
@@ -24,8 +25,19 @@ import { selectFields } from "../select.ts";
 
 const tags = ["assistants"];
 
-async function assistantGraph(deps: Deps, assistantId: string) {
-  const assistant = await deps.storage.assistants.get(assistantId);
+/** The assistant a request acts on, checked against the caller's access (404 when not visible). */
+function guardAssistant(
+  c: Context<AppEnv>,
+  action: "read" | "update" | "delete",
+  assistantId: string,
+  value: Record<string, unknown> = {},
+) {
+  return guard(c, "assistants", action, assistantId, () => c.var.deps.storage.assistants.get(assistantId), value);
+}
+
+async function assistantGraph(c: Context<AppEnv>, assistantId: string) {
+  const deps = c.var.deps;
+  const { item: assistant } = await guardAssistant(c, "read", assistantId);
   const graph = await deps.graphs.resolve(assistant.graph_id, {
     checkpointer: deps.storage.checkpoints.saver,
     store: deps.storage.store,
@@ -49,8 +61,11 @@ export function registerAssistantRoutes(app: Hono<AppEnv>, api: OpenApiRegistry)
       async (c, { body }) => {
         const deps = c.var.deps;
         deps.graphs.require(body.graph_id);
+        await assertIdFree(c, "assistants", body.assistant_id, (id) => deps.storage.assistants.find(id));
+        const decision = await decide(c, "assistants:create", { ...body, metadata: body.metadata ?? {} });
         const { assistant } = await deps.storage.assistants.create({
           ...body,
+          metadata: { ...(decision.value.metadata ?? body.metadata), ...decision.stamp },
           assistant_id: body.assistant_id ?? crypto.randomUUID(),
         });
         return c.json(assistant);
@@ -71,7 +86,8 @@ export function registerAssistantRoutes(app: Hono<AppEnv>, api: OpenApiRegistry)
         responses: { 200: z.array(assistantResponse) },
       },
       async (c, { body }) => {
-        const page = await c.var.deps.storage.assistants.search(body);
+        const access = await accessFor(c, "assistants:search", body);
+        const page = await c.var.deps.storage.assistants.search({ ...body, access });
         if (page.next !== null) c.header("X-Pagination-Next", String(page.next));
         return c.json(selectFields(page.items, body.select));
       },
@@ -90,7 +106,10 @@ export function registerAssistantRoutes(app: Hono<AppEnv>, api: OpenApiRegistry)
         bodyOptional: true,
         responses: { 200: z.number() },
       },
-      async (c, { body }) => c.json(await c.var.deps.storage.assistants.count(body)),
+      async (c, { body }) =>
+        c.json(
+          await c.var.deps.storage.assistants.count({ ...body, access: await accessFor(c, "assistants:search", body) }),
+        ),
     ),
   );
 
@@ -105,7 +124,7 @@ export function registerAssistantRoutes(app: Hono<AppEnv>, api: OpenApiRegistry)
         params: assistantIdParams,
         responses: { 200: assistantResponse },
       },
-      async (c, { params }) => c.json(await c.var.deps.storage.assistants.get(params.assistant_id)),
+      async (c, { params }) => c.json((await guardAssistant(c, "read", params.assistant_id)).item),
     ),
   );
 
@@ -124,7 +143,9 @@ export function registerAssistantRoutes(app: Hono<AppEnv>, api: OpenApiRegistry)
       },
       async (c, { params, body }) => {
         if (body.graph_id) c.var.deps.graphs.require(body.graph_id);
-        return c.json(await c.var.deps.storage.assistants.update(params.assistant_id, body));
+        const { decision } = await guardAssistant(c, "update", params.assistant_id, body);
+        const metadata = withoutAccessKeys(body.metadata, decision.access);
+        return c.json(await c.var.deps.storage.assistants.update(params.assistant_id, { ...body, metadata }));
       },
     ),
   );
@@ -143,10 +164,14 @@ export function registerAssistantRoutes(app: Hono<AppEnv>, api: OpenApiRegistry)
       },
       async (c, { params, query }) => {
         const { storage } = c.var.deps;
+        await guardAssistant(c, "delete", params.assistant_id);
+        const threadAccess = query.delete_threads ? await accessFor(c, "threads:delete") : undefined;
         await storage.assistants.delete(params.assistant_id);
         if (query.delete_threads) {
           for (const threadId of await storage.threads.idsByMetadata({ assistant_id: params.assistant_id })) {
-            await storage.deleteThread(threadId);
+            // Only the caller's own threads go with it.
+            const thread = await storage.threads.get(threadId).catch(() => undefined);
+            if (thread && canSee(thread.metadata, threadAccess)) await storage.deleteThread(threadId);
           }
         }
         return c.body(null, 204);
@@ -167,7 +192,10 @@ export function registerAssistantRoutes(app: Hono<AppEnv>, api: OpenApiRegistry)
         bodyOptional: true,
         responses: { 200: z.array(assistantResponse.omit({ updated_at: true })) },
       },
-      async (c, { params, body }) => c.json(await c.var.deps.storage.assistants.versions(params.assistant_id, body)),
+      async (c, { params, body }) => {
+        await guardAssistant(c, "read", params.assistant_id);
+        return c.json(await c.var.deps.storage.assistants.versions(params.assistant_id, body));
+      },
     ),
   );
 
@@ -183,8 +211,10 @@ export function registerAssistantRoutes(app: Hono<AppEnv>, api: OpenApiRegistry)
         body: setLatestBody,
         responses: { 200: assistantResponse },
       },
-      async (c, { params, body }) =>
-        c.json(await c.var.deps.storage.assistants.setLatest(params.assistant_id, body.version)),
+      async (c, { params, body }) => {
+        await guardAssistant(c, "update", params.assistant_id, { version: body.version });
+        return c.json(await c.var.deps.storage.assistants.setLatest(params.assistant_id, body.version));
+      },
     ),
   );
 
@@ -200,7 +230,7 @@ export function registerAssistantRoutes(app: Hono<AppEnv>, api: OpenApiRegistry)
         responses: { 200: schemasResponse },
       },
       async (c, { params }) => {
-        const { assistant, graph } = await assistantGraph(c.var.deps, params.assistant_id);
+        const { assistant, graph } = await assistantGraph(c, params.assistant_id);
         return c.json({ graph_id: assistant.graph_id, ...graphSchemas(graph) });
       },
     ),
@@ -219,7 +249,7 @@ export function registerAssistantRoutes(app: Hono<AppEnv>, api: OpenApiRegistry)
         responses: { 200: jsonObject },
       },
       async (c, { params, query }) => {
-        const { graph } = await assistantGraph(c.var.deps, params.assistant_id);
+        const { graph } = await assistantGraph(c, params.assistant_id);
         const drawable = await graph.getGraphAsync({ xray: query.xray ?? false });
         return c.json(drawable.toJSON());
       },
@@ -237,7 +267,7 @@ export function registerAssistantRoutes(app: Hono<AppEnv>, api: OpenApiRegistry)
       responses: { 200: z.record(z.string(), schemasResponse.omit({ graph_id: true })) },
     },
     async (c, { params, query }) => {
-      const { graph } = await assistantGraph(c.var.deps, params.assistant_id);
+      const { graph } = await assistantGraph(c, params.assistant_id);
       const result: Record<string, unknown> = {};
       for await (const [namespace, subgraph] of graph.getSubgraphsAsync(params.namespace, query.recurse ?? false)) {
         result[namespace] = graphSchemas(subgraph as never);

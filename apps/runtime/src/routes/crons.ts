@@ -1,8 +1,11 @@
+import type { RunKwargs } from "@fractal/graphs/runs/run-kwargs";
 import type { OpenApiRegistry } from "@fractal/infra/hono/openapi";
 import { assertWebhookUrl } from "@fractal/infra/webhooks/url-guard";
 import type { Context, Hono } from "hono";
 import { z } from "zod";
+import { accessFor, decide, guard, withoutAccessKeys } from "../access.ts";
 import type { AppEnv } from "../env.ts";
+import { authorizeRun } from "../run-auth.ts";
 import {
   type CreateCronBody,
   countCronsBody,
@@ -32,6 +35,30 @@ function splitCronBody<T extends Partial<Record<SettingKey | "assistant_id", unk
   return { settings: settings as Pick<T, SettingKey>, payload };
 }
 
+function guardCron(c: Context<AppEnv>, action: "read" | "update" | "delete", cronId: string, value = {}) {
+  return guard(c, "crons", action, cronId, () => c.var.deps.storage.crons.get(cronId), value);
+}
+
+/** The parts of a stored payload that authorization wrote. */
+function authKeys(payload: Record<string, unknown>) {
+  const configurable = ((payload.config as { configurable?: Record<string, unknown> } | undefined)?.configurable ??
+    {}) as Record<string, unknown>;
+  return {
+    configurable: Object.fromEntries(Object.entries(configurable).filter(([k]) => k.startsWith("langgraph_auth_"))),
+    thread_metadata: payload.thread_metadata,
+  };
+}
+
+function mergeAuthKeys(payload: Record<string, unknown>, kept: ReturnType<typeof authKeys>) {
+  if (Object.keys(kept.configurable).length === 0 && kept.thread_metadata === undefined) return payload;
+  const config = (payload.config ?? {}) as { configurable?: Record<string, unknown> };
+  return {
+    ...payload,
+    config: { ...config, configurable: { ...config.configurable, ...kept.configurable } },
+    thread_metadata: kept.thread_metadata,
+  };
+}
+
 function checkWebhook(c: Context<AppEnv>, webhook: string | undefined) {
   assertWebhookUrl(webhook, { allowedHosts: c.var.deps.config.webhooks.allowedHosts });
 }
@@ -40,14 +67,30 @@ async function createCron(c: Context<AppEnv>, body: CreateCronBody, threadId?: s
   const { deps } = c.var;
   checkWebhook(c, body.webhook);
   if (threadId) await deps.storage.threads.get(threadId);
+  const decision = await decide(c, "crons:create", {
+    schedule: body.schedule,
+    thread_id: threadId,
+    end_time: body.end_time,
+    metadata: body.metadata ?? {},
+    payload: splitCronBody(body).payload,
+  });
   const assistant = await deps.runs.assistantFor(body.assistant_id);
   const { settings, payload } = splitCronBody(body);
+  // Each tick's run is authorized now, as the cron's creator: their thread, assistant and identity.
+  const run = await authorizeRun(c, threadId, {
+    assistant_id: assistant.assistant_id,
+    kwargs: { config: body.config } as RunKwargs,
+    metadata: {},
+  });
   const cron = await deps.storage.crons.create({
     ...settings,
+    metadata: { ...(decision.value.metadata ?? body.metadata), ...decision.stamp },
     schedule: body.schedule,
     assistant_id: assistant.assistant_id,
     thread_id: threadId,
-    payload,
+    payload: c.var.user
+      ? { ...payload, config: run.kwargs.config, metadata: run.metadata, thread_metadata: run.thread_metadata }
+      : payload,
   });
   return c.json(cron);
 }
@@ -96,7 +139,10 @@ export function registerCronRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): voi
         bodyOptional: true,
         responses: { 200: z.array(cronResponse) },
       },
-      async (c, { body }) => c.json(selectFields(await c.var.deps.storage.crons.search(body), body.select)),
+      async (c, { body }) => {
+        const access = await accessFor(c, "crons:search", body);
+        return c.json(selectFields(await c.var.deps.storage.crons.search({ ...body, access }), body.select));
+      },
     ),
   );
 
@@ -112,7 +158,8 @@ export function registerCronRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): voi
         bodyOptional: true,
         responses: { 200: z.number() },
       },
-      async (c, { body }) => c.json(await c.var.deps.storage.crons.count(body)),
+      async (c, { body }) =>
+        c.json(await c.var.deps.storage.crons.count({ ...body, access: await accessFor(c, "crons:search", body) })),
     ),
   );
 
@@ -131,9 +178,13 @@ export function registerCronRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): voi
       async (c, { body, params }) => {
         checkWebhook(c, body.webhook);
         const { settings, payload } = splitCronBody(body);
+        const { decision, item } = await guardCron(c, "update", params.cron_id, { schedule: body.schedule, payload });
+        // The payload keeps what authorization put in it at creation (auth user, stamps).
+        const kept = authKeys(item.payload);
         const cron = await c.var.deps.storage.crons.patch(params.cron_id, {
           ...settings,
-          ...(Object.keys(payload).length > 0 ? { payload } : {}),
+          metadata: withoutAccessKeys(settings.metadata as Record<string, unknown> | undefined, decision.access),
+          ...(Object.keys(payload).length > 0 ? { payload: mergeAuthKeys(payload, kept) } : {}),
         });
         return c.json(cron);
       },
@@ -152,6 +203,7 @@ export function registerCronRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): voi
         responses: { 204: null },
       },
       async (c, { params }) => {
+        await guardCron(c, "delete", params.cron_id);
         await c.var.deps.storage.crons.delete(params.cron_id);
         return c.body(null, 204);
       },

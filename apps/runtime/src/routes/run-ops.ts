@@ -1,10 +1,12 @@
 import { filterModes } from "@fractal/graphs/runs/stream-filter";
 import { threadEvents } from "@fractal/graphs/runs/thread-stream";
+import { type Access, canSee } from "@fractal/infra/auth/access";
 import { AppError } from "@fractal/infra/errors";
 import type { OpenApiRegistry } from "@fractal/infra/hono/openapi";
 import { streamEvents } from "@fractal/infra/hono/sse";
 import type { Context, Hono } from "hono";
 import { z } from "zod";
+import { accessFor } from "../access.ts";
 import type { AppEnv } from "../env.ts";
 import {
   bulkCancelBody,
@@ -18,8 +20,19 @@ import {
   statelessRunParams,
 } from "../schemas/runs.ts";
 import { threadIdParams } from "../schemas/threads.ts";
+import { guardThread } from "./threads.ts";
 
 const tags = ["runs"];
+
+async function visibleRunIds(c: Context<AppEnv>, runIds: string[], access: Access): Promise<string[]> {
+  if (access === undefined) return runIds;
+  const visible: string[] = [];
+  for (const runId of runIds) {
+    const run = await c.var.deps.storage.runs.find(runId);
+    if (run && canSee(run.metadata, access)) visible.push(runId);
+  }
+  return visible;
+}
 
 async function joinStream(
   c: Context<AppEnv>,
@@ -50,7 +63,7 @@ export function registerRunOpsRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
         responses: { 200: z.array(runResponse) },
       },
       async (c, { params, query }) => {
-        await c.var.deps.storage.threads.get(params.thread_id);
+        await guardThread(c, "read", params.thread_id);
         return c.json(await c.var.deps.storage.runs.list(params.thread_id, query));
       },
     ),
@@ -67,7 +80,10 @@ export function registerRunOpsRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
         params: runParams,
         responses: { 200: runResponse },
       },
-      async (c, { params }) => c.json(await c.var.deps.storage.runs.get(params.thread_id, params.run_id)),
+      async (c, { params }) => {
+        await guardThread(c, "read", params.thread_id);
+        return c.json(await c.var.deps.storage.runs.get(params.thread_id, params.run_id));
+      },
     ),
   );
 
@@ -83,6 +99,7 @@ export function registerRunOpsRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
         responses: { 204: null },
       },
       async (c, { params }) => {
+        await guardThread(c, "delete", params.thread_id, { run_id: params.run_id });
         await c.var.deps.storage.runs.delete(params.thread_id, params.run_id);
         return c.body(null, 204);
       },
@@ -103,6 +120,7 @@ export function registerRunOpsRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
       },
       async (c, { params, query }) => {
         const { deps } = c.var;
+        await guardThread(c, "read", params.thread_id);
         await deps.storage.runs.get(params.thread_id, params.run_id);
         const signal = c.req.raw.signal;
         const result = await deps.runs.joinResult(params.run_id, params.thread_id, signal);
@@ -125,6 +143,7 @@ export function registerRunOpsRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
         responses: { 200: z.string().describe("text/event-stream") },
       },
       async (c, { params, query }) => {
+        await guardThread(c, "read", params.thread_id);
         await c.var.deps.storage.runs.get(params.thread_id, params.run_id);
         return joinStream(c, params.run_id, query);
       },
@@ -144,10 +163,14 @@ export function registerRunOpsRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
         responses: { 200: z.string().describe("text/event-stream") },
       },
       async (c, { params, query }) => {
-        const known = c.var.deps.events.isClosed(params.run_id) !== undefined;
-        if (!known && !(await c.var.deps.storage.runs.find(params.run_id))) {
-          throw new AppError("not_found", `run '${params.run_id}' not found`);
-        }
+        const { deps } = c.var;
+        const run = await deps.storage.runs.find(params.run_id);
+        // Under auth the run's row decides who may join; without auth, a finished stateless run
+        // whose row is gone is still joinable while its events are kept.
+        const visible = c.var.user
+          ? run !== undefined && canSee(run.metadata, await accessFor(c, "threads:read", { run_id: params.run_id }))
+          : run !== undefined || deps.events.isClosed(params.run_id) !== undefined;
+        if (!visible) throw new AppError("not_found", `run '${params.run_id}' not found`);
         return joinStream(c, params.run_id, query);
       },
     ),
@@ -167,7 +190,7 @@ export function registerRunOpsRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
       },
       async (c, { params, query }) => {
         const { deps } = c.var;
-        await deps.storage.threads.get(params.thread_id);
+        await guardThread(c, "read", params.thread_id);
         const after = c.req.header("Last-Event-ID") ?? undefined;
         const modes = query.stream_mode === undefined ? undefined : [query.stream_mode].flat();
         return streamEvents(c, {
@@ -192,6 +215,7 @@ export function registerRunOpsRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
       },
       async (c, { params, query }) => {
         const { deps } = c.var;
+        await guardThread(c, "update", params.thread_id, { run_id: params.run_id, action: query.action });
         const run = await deps.storage.runs.get(params.thread_id, params.run_id);
         if (run.status !== "pending" && run.status !== "running") {
           throw new AppError("conflict", `run '${run.run_id}' has already ended (${run.status})`);
@@ -218,9 +242,12 @@ export function registerRunOpsRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
       },
       async (c, { body, query }) => {
         const { deps } = c.var;
-        const ids =
-          body.run_ids ??
-          (await deps.storage.runs.activeIds({ threadId: body.thread_id, status: body.status ?? "all" }));
+        // Only the caller's runs are cancelled; ids of others' runs are skipped like unknown ones.
+        const access = await accessFor(c, "threads:update", { action: query.action });
+        if (body.thread_id) await guardThread(c, "update", body.thread_id, { action: query.action });
+        const ids = body.run_ids
+          ? await visibleRunIds(c, body.run_ids, access)
+          : await deps.storage.runs.activeIds({ threadId: body.thread_id, status: body.status ?? "all", access });
         await deps.runs.cancel(ids, query.action, body.thread_id);
         return c.body(null, 204);
       },

@@ -3,6 +3,7 @@ import { streamEvents } from "@fractal/infra/hono/sse";
 import type { Context, Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../env.ts";
+import { authorizeRun } from "../run-auth.ts";
 import { toRunRequest } from "../run-request.ts";
 import { batchBody, type RunCreateBody, runCreateBody, runResponse } from "../schemas/runs.ts";
 import { threadIdParams } from "../schemas/threads.ts";
@@ -16,14 +17,16 @@ function createHandlers(stateless: boolean) {
   const threadOf = (c: Context<AppEnv>) => (stateless ? undefined : c.req.param("thread_id"));
 
   const background = async (c: Context<AppEnv>, body: RunCreateBody) => {
-    const run = await c.var.deps.runs.create(threadOf(c), toRunRequest(body, { streamMode: ["values"] }));
+    const request = await authorizeRun(c, threadOf(c), toRunRequest(body, { streamMode: ["values"] }));
+    const run = await c.var.deps.runs.create(threadOf(c), request);
     c.header("Content-Location", runLocation(run.thread_id, run.run_id));
     return c.json(run);
   };
 
   const stream = async (c: Context<AppEnv>, body: RunCreateBody) => {
     const { deps } = c.var;
-    const run = await deps.runs.create(threadOf(c), toRunRequest(body, { streamMode: ["values"] }));
+    const request = await authorizeRun(c, threadOf(c), toRunRequest(body, { streamMode: ["values"] }));
+    const run = await deps.runs.create(threadOf(c), request);
     const location = runLocation(run.thread_id, run.run_id);
     return streamEvents(c, {
       open: (signal) => deps.events.read(run.run_id, { signal }),
@@ -36,7 +39,7 @@ function createHandlers(stateless: boolean) {
 
   const wait = async (c: Context<AppEnv>, body: RunCreateBody) => {
     const { deps } = c.var;
-    const request = toRunRequest(body, { streamMode: ["values"] });
+    const request = await authorizeRun(c, threadOf(c), toRunRequest(body, { streamMode: ["values"] }));
     // The result is read from the values events, so wait runs always record them.
     if (!request.kwargs.stream_mode.includes("values")) request.kwargs.stream_mode.push("values");
     const run = await deps.runs.create(threadOf(c), request);
@@ -116,8 +119,12 @@ export function registerRunRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): void
       },
       async (c, { body }) => {
         const runs = [];
-        for (const item of body)
-          runs.push(await c.var.deps.runs.create(undefined, toRunRequest(item, { streamMode: ["values"] })));
+        // Every item is authorized before any run is created.
+        const requests = [];
+        for (const item of body) {
+          requests.push(await authorizeRun(c, undefined, toRunRequest(item, { streamMode: ["values"] })));
+        }
+        for (const request of requests) runs.push(await c.var.deps.runs.create(undefined, request));
         return c.json(runs);
       },
     ),

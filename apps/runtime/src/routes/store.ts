@@ -1,6 +1,7 @@
 import type { OpenApiRegistry } from "@fractal/infra/hono/openapi";
 import type { Item } from "@langchain/langgraph";
 import type { Hono } from "hono";
+import { decide } from "../access.ts";
 import type { AppEnv } from "../env.ts";
 import {
   getItemQuery,
@@ -40,7 +41,8 @@ export function registerStoreRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): vo
         responses: { 204: null },
       },
       async (c, { body }) => {
-        await c.var.deps.storage.store.putItem(body.namespace, body.key, body.value, body.ttl, body.index);
+        const { value } = await decide(c, "store:put", { namespace: body.namespace, key: body.key, value: body.value });
+        await c.var.deps.storage.store.putItem(value.namespace, value.key, value.value, body.ttl, body.index);
         return c.body(null, 204);
       },
     ),
@@ -58,11 +60,8 @@ export function registerStoreRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): vo
         responses: { 200: itemResponse.nullable() },
       },
       async (c, { query }) => {
-        const item = await c.var.deps.storage.store.getItem(
-          query.namespace.split("."),
-          query.key,
-          query.refresh_ttl ?? false,
-        );
+        const { value } = await decide(c, "store:get", { namespace: query.namespace.split("."), key: query.key });
+        const item = await c.var.deps.storage.store.getItem(value.namespace, value.key, query.refresh_ttl ?? false);
         return c.json(item ? toApiItem(item) : null);
       },
     ),
@@ -80,7 +79,8 @@ export function registerStoreRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): vo
         responses: { 204: null },
       },
       async (c, { body }) => {
-        await c.var.deps.storage.store.deleteItem(body.namespace, body.key);
+        const { value } = await decide(c, "store:delete", { namespace: body.namespace, key: body.key });
+        await c.var.deps.storage.store.deleteItem(value.namespace, value.key);
         return c.body(null, 204);
       },
     ),
@@ -99,12 +99,19 @@ export function registerStoreRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): vo
         responses: { 200: searchItemsResponse },
       },
       async (c, { body }) => {
-        const items = await c.var.deps.storage.store.searchItems({
-          namespacePrefix: body.namespace_prefix,
+        const { value } = await decide(c, "store:search", {
+          namespace: body.namespace_prefix,
           filter: body.filter ?? undefined,
           query: body.query ?? undefined,
           limit: body.limit,
           offset: body.offset,
+        });
+        const items = await c.var.deps.storage.store.searchItems({
+          namespacePrefix: value.namespace,
+          filter: value.filter,
+          query: value.query,
+          limit: value.limit,
+          offset: value.offset,
           refreshTtl: body.refresh_ttl ?? false,
         });
         return c.json({ items: items.map(toApiItem) });
@@ -125,12 +132,19 @@ export function registerStoreRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): vo
         responses: { 200: namespacesResponse },
       },
       async (c, { body }) => {
-        const namespaces = await c.var.deps.storage.store.listNamespaceItems({
-          prefix: body.prefix ?? undefined,
+        const { value } = await decide(c, "store:list_namespaces", {
+          namespace: body.prefix ?? undefined,
           suffix: body.suffix ?? undefined,
-          maxDepth: body.max_depth ?? undefined,
+          max_depth: body.max_depth ?? undefined,
           limit: body.limit,
           offset: body.offset,
+        });
+        const namespaces = await c.var.deps.storage.store.listNamespaceItems({
+          prefix: value.namespace,
+          suffix: value.suffix,
+          maxDepth: value.max_depth,
+          limit: value.limit,
+          offset: value.offset,
         });
         return c.json({ namespaces });
       },

@@ -30,6 +30,7 @@ export function registerSystemRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
             storage: z.string(),
             store_search: z.enum(["pgvector", "exact"]).nullable(),
             flags: z.record(z.string(), z.boolean()),
+            auth: z.enum(["none", "owner", "handlers"]),
           }),
         },
       },
@@ -42,6 +43,8 @@ export function registerSystemRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
           // How store semantic search runs (null: no store.index configured).
           store_search: storage.store.vectorMode ?? null,
           flags: { assistants: true, crons: true, langsmith: false, store: true },
+          // Which auth policy decides (none, owner, handlers); never any secret.
+          auth: c.var.deps.auth.policy,
         });
       },
     ),
@@ -54,4 +57,28 @@ export function registerSystemRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
     return c.json(doc);
   });
   app.get("/docs", (c) => c.html(renderDocsPage(api.operations())));
+
+  // Prometheus text format. Only auth failures are counted so far.
+  app.get(
+    "/metrics",
+    api.operation<AppEnv>(
+      {
+        method: "get",
+        path: "/metrics",
+        summary: "Prometheus metrics (text format)",
+        tags,
+        responses: { 200: z.string().describe("text/plain; version=0.0.4") },
+      },
+      (c) => {
+        const lines = [
+          "# HELP fractal_auth_failures_total Requests refused by authentication, by reason.",
+          "# TYPE fractal_auth_failures_total counter",
+        ];
+        for (const [reason, count] of c.var.deps.auth.failures) {
+          lines.push(`fractal_auth_failures_total{reason="${reason.replace(/["\\\n]/g, "_")}"} ${count}`);
+        }
+        return c.text(`${lines.join("\n")}\n`, 200, { "content-type": "text/plain; version=0.0.4" });
+      },
+    ),
+  );
 }

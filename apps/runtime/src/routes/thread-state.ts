@@ -13,6 +13,7 @@ import {
   updateStateBody,
   updateStateResponse,
 } from "../schemas/threads.ts";
+import { guardThread } from "./threads.ts";
 
 const tags = ["thread state"];
 
@@ -29,8 +30,10 @@ export function registerThreadStateRoutes(app: Hono<AppEnv>, api: OpenApiRegistr
         query: stateQuery,
         responses: { 200: threadStateResponse },
       },
-      async (c, { params, query }) =>
-        c.json(await c.var.deps.threads.getState(params.thread_id, { subgraphs: query.subgraphs })),
+      async (c, { params, query }) => {
+        await guardThread(c, "read", params.thread_id);
+        return c.json(await c.var.deps.threads.getState(params.thread_id, { subgraphs: query.subgraphs }));
+      },
     ),
   );
 
@@ -46,7 +49,10 @@ export function registerThreadStateRoutes(app: Hono<AppEnv>, api: OpenApiRegistr
         body: updateStateBody,
         responses: { 200: updateStateResponse },
       },
-      async (c, { params, body }) => c.json(await c.var.deps.threads.updateState(params.thread_id, body)),
+      async (c, { params, body }) => {
+        await guardThread(c, "update", params.thread_id);
+        return c.json(await c.var.deps.threads.updateState(params.thread_id, body));
+      },
     ),
   );
 
@@ -62,13 +68,15 @@ export function registerThreadStateRoutes(app: Hono<AppEnv>, api: OpenApiRegistr
         body: stateAtCheckpointBody,
         responses: { 200: threadStateResponse },
       },
-      async (c, { params, body }) =>
-        c.json(
+      async (c, { params, body }) => {
+        await guardThread(c, "read", params.thread_id);
+        return c.json(
           await c.var.deps.threads.getState(params.thread_id, {
             checkpoint: body.checkpoint,
             subgraphs: body.subgraphs,
           }),
-        ),
+        );
+      },
     ),
   );
 
@@ -84,13 +92,15 @@ export function registerThreadStateRoutes(app: Hono<AppEnv>, api: OpenApiRegistr
         query: stateQuery,
         responses: { 200: threadStateResponse },
       },
-      async (c, { params, query }) =>
-        c.json(
+      async (c, { params, query }) => {
+        await guardThread(c, "read", params.thread_id);
+        return c.json(
           await c.var.deps.threads.getState(params.thread_id, {
             checkpoint_id: params.checkpoint_id,
             subgraphs: query.subgraphs,
           }),
-        ),
+        );
+      },
     ),
   );
 
@@ -106,7 +116,10 @@ export function registerThreadStateRoutes(app: Hono<AppEnv>, api: OpenApiRegistr
         query: historyQuery,
         responses: { 200: z.array(threadStateResponse) },
       },
-      async (c, { params, query }) => c.json(await c.var.deps.threads.history(params.thread_id, query)),
+      async (c, { params, query }) => {
+        await guardThread(c, "read", params.thread_id);
+        return c.json(await c.var.deps.threads.history(params.thread_id, query));
+      },
     ),
   );
 
@@ -123,7 +136,10 @@ export function registerThreadStateRoutes(app: Hono<AppEnv>, api: OpenApiRegistr
         bodyOptional: true,
         responses: { 200: z.array(threadStateResponse) },
       },
-      async (c, { params, body }) => c.json(await c.var.deps.threads.history(params.thread_id, body)),
+      async (c, { params, body }) => {
+        await guardThread(c, "read", params.thread_id);
+        return c.json(await c.var.deps.threads.history(params.thread_id, body));
+      },
     ),
   );
 }

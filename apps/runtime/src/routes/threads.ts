@@ -1,6 +1,7 @@
 import type { OpenApiRegistry } from "@fractal/infra/hono/openapi";
-import type { Hono } from "hono";
+import type { Context, Hono } from "hono";
 import { z } from "zod";
+import { accessFor, assertIdFree, decide, guard, withoutAccessKeys } from "../access.ts";
 import type { AppEnv } from "../env.ts";
 import {
   countThreadsBody,
@@ -13,6 +14,16 @@ import {
 import { selectFields } from "../select.ts";
 
 const tags = ["threads"];
+
+/** The thread a request acts on, checked against the caller's access (404 when not theirs). */
+export function guardThread(
+  c: Context<AppEnv>,
+  action: "read" | "update" | "delete" | "create_run",
+  threadId: string,
+  value: Record<string, unknown> = {},
+) {
+  return guard(c, "threads", action, threadId, () => c.var.deps.storage.threads.get(threadId), value);
+}
 
 export function registerThreadRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): void {
   app.post(
@@ -28,9 +39,16 @@ export function registerThreadRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
         responses: { 200: threadResponse },
       },
       async (c, { body }) => {
+        const { storage } = c.var.deps;
+        await assertIdFree(c, "threads", body.thread_id, (id) => storage.threads.get(id).catch(() => undefined));
+        const decision = await decide(c, "threads:create", {
+          thread_id: body.thread_id,
+          metadata: body.metadata ?? {},
+          if_exists: body.if_exists,
+        });
         const thread = await c.var.deps.threads.create({
           thread_id: body.thread_id ?? crypto.randomUUID(),
-          metadata: body.metadata,
+          metadata: { ...(decision.value.metadata ?? body.metadata), ...decision.stamp },
           if_exists: body.if_exists,
           supersteps: body.supersteps,
           ttl_minutes: body.ttl?.ttl ?? c.var.deps.config.threadTtlMinutes,
@@ -53,7 +71,8 @@ export function registerThreadRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
         responses: { 200: z.array(threadResponse) },
       },
       async (c, { body }) => {
-        const page = await c.var.deps.storage.threads.search(body);
+        const access = await accessFor(c, "threads:search", body);
+        const page = await c.var.deps.storage.threads.search({ ...body, access });
         if (page.next !== null) c.header("X-Pagination-Next", String(page.next));
         return c.json(selectFields(page.items, body.select));
       },
@@ -72,7 +91,8 @@ export function registerThreadRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
         bodyOptional: true,
         responses: { 200: z.number() },
       },
-      async (c, { body }) => c.json(await c.var.deps.storage.threads.count(body)),
+      async (c, { body }) =>
+        c.json(await c.var.deps.storage.threads.count({ ...body, access: await accessFor(c, "threads:search", body) })),
     ),
   );
 
@@ -87,7 +107,7 @@ export function registerThreadRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
         params: threadIdParams,
         responses: { 200: threadResponse },
       },
-      async (c, { params }) => c.json(await c.var.deps.storage.threads.get(params.thread_id)),
+      async (c, { params }) => c.json((await guardThread(c, "read", params.thread_id)).item),
     ),
   );
 
@@ -104,13 +124,15 @@ export function registerThreadRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
         bodyOptional: true,
         responses: { 200: threadResponse },
       },
-      async (c, { params, body }) =>
-        c.json(
+      async (c, { params, body }) => {
+        const { decision } = await guardThread(c, "update", params.thread_id, { metadata: body.metadata });
+        return c.json(
           await c.var.deps.storage.threads.patch(params.thread_id, {
-            metadata: body.metadata,
+            metadata: withoutAccessKeys(body.metadata, decision.access),
             ttl_minutes: body.ttl?.ttl,
           }),
-        ),
+        );
+      },
     ),
   );
 
@@ -126,6 +148,7 @@ export function registerThreadRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
         responses: { 204: null },
       },
       async (c, { params }) => {
+        await guardThread(c, "delete", params.thread_id);
         await c.var.deps.threads.delete(params.thread_id);
         return c.body(null, 204);
       },
@@ -143,7 +166,10 @@ export function registerThreadRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
         params: threadIdParams,
         responses: { 200: threadResponse },
       },
-      async (c, { params }) => c.json(await c.var.deps.threads.copy(params.thread_id)),
+      async (c, { params }) => {
+        await guardThread(c, "read", params.thread_id);
+        return c.json(await c.var.deps.threads.copy(params.thread_id));
+      },
     ),
   );
 }

@@ -29,6 +29,7 @@ export function cronRunRequest(cron: DueCron): CreateRunRequest {
     },
     metadata: { ...((p.metadata as Obj | undefined) ?? {}), cron_id: cron.cron_id, cron_tick: cron.tick },
     multitask_strategy: p.multitask_strategy,
+    thread_metadata: p.thread_metadata as Obj | undefined,
   };
 }
 

@@ -23,6 +23,8 @@ export interface CreateRunRequest {
   multitask_strategy?: MultitaskStrategy;
   if_not_exists?: "reject" | "create";
   after_seconds?: number;
+  /** Merged into the metadata of the run's thread (auth stamps a new thread's owner this way). */
+  thread_metadata?: Obj;
 }
 
 export interface RunService {
@@ -118,7 +120,11 @@ export function createRunService(options: RunServiceOptions): RunService {
           multitask_strategy: request.multitask_strategy ?? options.defaultStrategy,
           after_seconds: request.after_seconds,
           if_not_exists: temporary ? "create" : request.if_not_exists,
-          thread_metadata: { graph_id: assistant.graph_id, assistant_id: assistant.assistant_id },
+          thread_metadata: {
+            ...request.thread_metadata,
+            graph_id: assistant.graph_id,
+            assistant_id: assistant.assistant_id,
+          },
           starts_new_work: kwargs.command?.resume === undefined && kwargs.input !== undefined && kwargs.input !== null,
           ...(dispatcher ? { lease: { owner: dispatcher.workerId, ms: dispatcher.leaseMs } } : {}),
         })
