@@ -144,6 +144,27 @@ for (const mode of MODES) {
           owner: 200,
           other: 409,
         },
+        {
+          method: "POST",
+          path: "/assistants",
+          body: { graph_id: "whoami", assistant_id: a.assistant, if_exists: "do_nothing" },
+          owner: 200,
+          other: 409,
+        },
+        {
+          method: "POST",
+          path: "/runs/batch",
+          body: [{ assistant_id: a.assistant, input: {} }],
+          owner: 200,
+          other: 404,
+        },
+        {
+          method: "POST",
+          path: "/runs/stream",
+          body: { assistant_id: a.assistant, input: {} },
+          owner: 200,
+          other: 404,
+        },
       ];
       const deletes = [
         {
@@ -176,6 +197,10 @@ for (const mode of MODES) {
         await check(anon, route, 401);
         await check(bob, route, route.other);
       }
+      // The thread stream stays open for its owner, so only the refusals are checked here.
+      const threadStream = { method: "GET", path: `${t}/stream`, owner: 200, other: 404 };
+      await check(anon, threadStream, 401);
+      await check(bob, threadStream, 404);
       // Nothing of alice's changed through bob's attempts.
       expect((await alice.client.threads.get(a.thread)).metadata).toEqual({
         owner: "alice",
