@@ -1,11 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { createTestDatabase, requireTestPostgresUrl } from "@fractal/infra/storage/testing/postgres";
+import { resolve } from "node:path";
 import { Client } from "@langchain/langgraph-sdk";
 import { expectStatus } from "./expect-status.ts";
-import { MODES, spawnServer, type TestServer, useTestServer } from "./harness.ts";
+import { createTestStorage, MODES, spawnServer, type TestServer, useTestServer } from "./harness.ts";
 
 const CONFIG = resolve(import.meta.dir, "fixtures/run-graphs/langgraph.json");
 const FAST = { FRACTAL_CRON_POLL_MS: "100" };
@@ -138,16 +135,9 @@ for (const mode of MODES) {
     });
 
     test("a cron keeps firing after a restart; the ticks missed while down fire once, not each", async () => {
-      let env: Record<string, string>;
-      if (mode === "embedded") {
-        const dir = mkdtempSync(join(tmpdir(), "fractal-cron-restart-"));
-        env = { FRACTAL_DATA_DIR: dir, DATABASE_URL: "", POSTGRES_URI: "" };
-        dropStorage = async () => rmSync(dir, { recursive: true, force: true });
-      } else {
-        const db = await createTestDatabase(requireTestPostgresUrl());
-        env = { DATABASE_URL: db.url };
-        dropStorage = db.drop;
-      }
+      const storage = await createTestStorage(mode);
+      const env = storage.env;
+      dropStorage = storage.drop;
       const start = () => spawnServer({ env: { ...env, ...FAST }, args: ["--config", CONFIG] });
       server = await start();
       let client = new Client({ apiUrl: server.url });

@@ -78,23 +78,26 @@ export interface TestServer {
   output(): string;
 }
 
+/** Storage of its own for a server: the env that selects it, and how to remove it. */
+export async function createTestStorage(mode: Mode): Promise<{ env: Record<string, string>; drop(): Promise<void> }> {
+  if (mode === "embedded") {
+    const dir = mkdtempSync(join(tmpdir(), "fractal-test-"));
+    return {
+      env: { FRACTAL_DATA_DIR: dir, DATABASE_URL: "", POSTGRES_URI: "" },
+      drop: async () => rmSync(dir, { recursive: true, force: true }),
+    };
+  }
+  const db = await createTestDatabase(requireTestPostgresUrl());
+  return { env: { DATABASE_URL: db.url }, drop: db.drop };
+}
+
 /** A server in the given mode with storage of its own (temp data dir, or a fresh Postgres database). */
 export async function startTestServer(
   mode: Mode,
   extraEnv: Record<string, string> = {},
   args: string[] = [],
 ): Promise<TestServer> {
-  let env: Record<string, string>;
-  let cleanup: () => Promise<void>;
-  if (mode === "embedded") {
-    const dir = mkdtempSync(join(tmpdir(), "fractal-test-"));
-    env = { FRACTAL_DATA_DIR: dir, DATABASE_URL: "", POSTGRES_URI: "" };
-    cleanup = async () => rmSync(dir, { recursive: true, force: true });
-  } else {
-    const db = await createTestDatabase(requireTestPostgresUrl());
-    env = { DATABASE_URL: db.url };
-    cleanup = db.drop;
-  }
+  const { env, drop: cleanup } = await createTestStorage(mode);
   const server = await spawnServer({ env: { ...env, ...extraEnv }, args });
   const client = new Client({ apiUrl: server.url });
   return {
