@@ -26,26 +26,59 @@ const NAMES: Record<Exclude<AuthResource, "store">, string> = {
   crons: "cron",
 };
 
-/**
- * Loads a resource the caller acts on and applies the decision: one the caller may not see is a
- * 404, exactly like a missing id; one it sees but may not change is a 403.
- */
+type Guarded = Exclude<AuthResource, "store">;
+type GuardedAction = "read" | "update" | "delete" | "create_run";
+
+function decideOn(c: Context<AppEnv>, resource: Guarded, action: GuardedAction, id: string, value: Obj) {
+  return decide(c, `${resource}:${action}` as AuthEvent, { ...value, [`${NAMES[resource]}_id`]: id });
+}
+
+/** One the caller may not see is a 404, exactly like a missing id; one it sees but may not change is a 403. */
+async function assertVisible(
+  c: Context<AppEnv>,
+  resource: Guarded,
+  action: GuardedAction,
+  id: string,
+  metadata: Obj,
+  decision: Decision<Obj>,
+): Promise<void> {
+  if (canSee(metadata, decision.access)) return;
+  if (action !== "read" && canSee(metadata, await accessFor(c, `${resource}:read` as AuthEvent, { id }))) {
+    throw new AppError("forbidden", `not allowed to ${action} ${NAMES[resource]} '${id}'`);
+  }
+  throw new AppError("not_found", `${NAMES[resource]} '${id}' not found`);
+}
+
+/** Loads the resource a request acts on and applies the caller's decision to it. */
 export async function guard<T extends { metadata: Obj }>(
   c: Context<AppEnv>,
-  resource: Exclude<AuthResource, "store">,
-  action: "read" | "update" | "delete" | "create_run",
+  resource: Guarded,
+  action: GuardedAction,
   id: string,
   load: () => Promise<T>,
   value: Obj = {},
 ): Promise<{ item: T; decision: Decision<Obj> }> {
-  const event = `${resource}:${action}` as AuthEvent;
-  const decision = await decide(c, event, { ...value, [`${NAMES[resource]}_id`]: id });
+  const decision = await decideOn(c, resource, action, id, value);
   const item = await load();
-  if (canSee(item.metadata, decision.access)) return { item, decision };
-  if (action !== "read" && canSee(item.metadata, await accessFor(c, `${resource}:read` as AuthEvent, { id }))) {
-    throw new AppError("forbidden", `not allowed to ${action} ${NAMES[resource]} '${id}'`);
-  }
-  throw new AppError("not_found", `${NAMES[resource]} '${id}' not found`);
+  await assertVisible(c, resource, action, id, item.metadata, decision);
+  return { item, decision };
+}
+
+/**
+ * The same check for routes whose own storage call answers 404 for a missing id: the resource is
+ * loaded only when the decision restricts access (never when auth is off).
+ */
+export async function authorizeOn(
+  c: Context<AppEnv>,
+  resource: Guarded,
+  action: GuardedAction,
+  id: string,
+  load: () => Promise<{ metadata: Obj }>,
+  value: Obj = {},
+): Promise<Decision<Obj>> {
+  const decision = await decideOn(c, resource, action, id, value);
+  if (decision.access !== undefined) await assertVisible(c, resource, action, id, (await load()).metadata, decision);
+  return decision;
 }
 
 /**

@@ -1,10 +1,8 @@
 import type { CreateRunRequest } from "@fractal/graphs/runs/run-service";
-import { canSee } from "@fractal/infra/auth/access";
-import { AppError } from "@fractal/infra/errors";
 import type { Context } from "hono";
 import { accessFor, authConfigurable, decide } from "./access.ts";
 import type { AppEnv } from "./env.ts";
-import { guardThread } from "./routes/threads.ts";
+import { authorizeThread } from "./routes/threads.ts";
 
 /**
  * Applies auth to a run about to be created: the thread must be the caller's (or not exist yet when
@@ -27,29 +25,23 @@ export async function authorizeRun(
     kwargs: request.kwargs,
   };
   const decision = threadId
-    ? await guardThread(c, "create_run", threadId, value).then(
-        (guarded) => guarded.decision,
-        async (error) => {
-          const missing = await c.var.deps.storage.threads.get(threadId).then(
-            () => false,
-            () => true,
-          );
-          if (request.if_not_exists === "create" && missing) return decide(c, "threads:create_run", value);
-          throw error;
-        },
-      )
+    ? await authorizeThread(c, "create_run", threadId, value).catch(async (error) => {
+        const missing = await c.var.deps.storage.threads.get(threadId).then(
+          () => false,
+          () => true,
+        );
+        if (request.if_not_exists === "create" && missing) return decide(c, "threads:create_run", value);
+        throw error;
+      })
     : await decide(c, "threads:create_run", value);
-  const assistant = await c.var.deps.runs.assistantFor(request.assistant_id);
-  const assistantAccess = await accessFor(c, "assistants:read", { assistant_id: assistant.assistant_id });
-  if (!canSee(assistant.metadata, assistantAccess)) {
-    throw new AppError("not_found", `assistant '${request.assistant_id}' not found`);
-  }
   const config = request.kwargs.config ?? {};
   const metadata = (decision.value as { metadata?: Record<string, unknown> }).metadata ?? request.metadata;
   return {
     ...request,
     metadata: { ...metadata, ...decision.stamp },
     thread_metadata: { ...request.thread_metadata, ...decision.stamp },
+    // The run service checks it on the assistant it resolves anyway.
+    assistant_access: await accessFor(c, "assistants:read", { assistant_id: request.assistant_id }),
     kwargs: {
       ...request.kwargs,
       config: { ...config, configurable: { ...config.configurable, ...authConfigurable(user) } },

@@ -3,7 +3,7 @@ import { canSee } from "@fractal/infra/auth/access";
 import type { OpenApiRegistry } from "@fractal/infra/hono/openapi";
 import type { Context, Hono } from "hono";
 import { z } from "zod";
-import { accessFor, assertIdFree, decide, guard, withoutAccessKeys } from "../access.ts";
+import { accessFor, assertIdFree, authorizeOn, decide, guard, withoutAccessKeys } from "../access.ts";
 import type { AppEnv } from "../env.ts";
 import {
   assistantIdParams,
@@ -33,6 +33,17 @@ function guardAssistant(
   value: Record<string, unknown> = {},
 ) {
   return guard(c, "assistants", action, assistantId, () => c.var.deps.storage.assistants.get(assistantId), value);
+}
+
+/** The same check where the route's own call answers 404 for a missing assistant (see authorizeOn). */
+function authorizeAssistant(
+  c: Context<AppEnv>,
+  action: "update" | "delete" | "read",
+  assistantId: string,
+  value: Record<string, unknown> = {},
+) {
+  const load = () => c.var.deps.storage.assistants.get(assistantId);
+  return authorizeOn(c, "assistants", action, assistantId, load, value);
 }
 
 async function assistantGraph(c: Context<AppEnv>, assistantId: string) {
@@ -143,7 +154,7 @@ export function registerAssistantRoutes(app: Hono<AppEnv>, api: OpenApiRegistry)
       },
       async (c, { params, body }) => {
         if (body.graph_id) c.var.deps.graphs.require(body.graph_id);
-        const { decision } = await guardAssistant(c, "update", params.assistant_id, body);
+        const decision = await authorizeAssistant(c, "update", params.assistant_id, body);
         const metadata = withoutAccessKeys(body.metadata, decision.access);
         return c.json(await c.var.deps.storage.assistants.update(params.assistant_id, { ...body, metadata }));
       },
@@ -164,7 +175,7 @@ export function registerAssistantRoutes(app: Hono<AppEnv>, api: OpenApiRegistry)
       },
       async (c, { params, query }) => {
         const { storage } = c.var.deps;
-        await guardAssistant(c, "delete", params.assistant_id);
+        await authorizeAssistant(c, "delete", params.assistant_id);
         const threadAccess = query.delete_threads ? await accessFor(c, "threads:delete") : undefined;
         await storage.assistants.delete(params.assistant_id);
         if (query.delete_threads) {
@@ -193,7 +204,7 @@ export function registerAssistantRoutes(app: Hono<AppEnv>, api: OpenApiRegistry)
         responses: { 200: z.array(assistantResponse.omit({ updated_at: true })) },
       },
       async (c, { params, body }) => {
-        await guardAssistant(c, "read", params.assistant_id);
+        await authorizeAssistant(c, "read", params.assistant_id);
         return c.json(await c.var.deps.storage.assistants.versions(params.assistant_id, body));
       },
     ),
@@ -212,7 +223,7 @@ export function registerAssistantRoutes(app: Hono<AppEnv>, api: OpenApiRegistry)
         responses: { 200: assistantResponse },
       },
       async (c, { params, body }) => {
-        await guardAssistant(c, "update", params.assistant_id, { version: body.version });
+        await authorizeAssistant(c, "update", params.assistant_id, { version: body.version });
         return c.json(await c.var.deps.storage.assistants.setLatest(params.assistant_id, body.version));
       },
     ),

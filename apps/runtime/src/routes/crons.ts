@@ -1,9 +1,11 @@
 import type { RunKwargs } from "@fractal/graphs/runs/run-kwargs";
+import { canSee } from "@fractal/infra/auth/access";
+import { AppError } from "@fractal/infra/errors";
 import type { OpenApiRegistry } from "@fractal/infra/hono/openapi";
 import { assertWebhookUrl } from "@fractal/infra/webhooks/url-guard";
 import type { Context, Hono } from "hono";
 import { z } from "zod";
-import { accessFor, decide, guard, withoutAccessKeys } from "../access.ts";
+import { accessFor, authorizeOn, decide, guard, withoutAccessKeys } from "../access.ts";
 import type { AppEnv } from "../env.ts";
 import { authorizeRun } from "../run-auth.ts";
 import {
@@ -67,21 +69,24 @@ async function createCron(c: Context<AppEnv>, body: CreateCronBody, threadId?: s
   const { deps } = c.var;
   checkWebhook(c, body.webhook);
   if (threadId) await deps.storage.threads.get(threadId);
+  const { settings, payload } = splitCronBody(body);
   const decision = await decide(c, "crons:create", {
     schedule: body.schedule,
     thread_id: threadId,
     end_time: body.end_time,
     metadata: body.metadata ?? {},
-    payload: splitCronBody(body).payload,
+    payload,
   });
   const assistant = await deps.runs.assistantFor(body.assistant_id);
-  const { settings, payload } = splitCronBody(body);
   // Each tick's run is authorized now, as the cron's creator: their thread, assistant and identity.
   const run = await authorizeRun(c, threadId, {
     assistant_id: assistant.assistant_id,
     kwargs: { config: body.config } as RunKwargs,
     metadata: {},
   });
+  if (!canSee(assistant.metadata, run.assistant_access)) {
+    throw new AppError("not_found", `assistant '${body.assistant_id}' not found`);
+  }
   const cron = await deps.storage.crons.create({
     ...settings,
     metadata: { ...(decision.value.metadata ?? body.metadata), ...decision.stamp },
@@ -203,7 +208,7 @@ export function registerCronRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): voi
         responses: { 204: null },
       },
       async (c, { params }) => {
-        await guardCron(c, "delete", params.cron_id);
+        await authorizeOn(c, "crons", "delete", params.cron_id, () => c.var.deps.storage.crons.get(params.cron_id));
         await c.var.deps.storage.crons.delete(params.cron_id);
         return c.body(null, 204);
       },

@@ -20,7 +20,7 @@ import {
   statelessRunParams,
 } from "../schemas/runs.ts";
 import { threadIdParams } from "../schemas/threads.ts";
-import { guardThread } from "./threads.ts";
+import { authorizeThread, guardThread } from "./threads.ts";
 
 const tags = ["runs"];
 
@@ -81,7 +81,7 @@ export function registerRunOpsRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
         responses: { 200: runResponse },
       },
       async (c, { params }) => {
-        await guardThread(c, "read", params.thread_id);
+        await authorizeThread(c, "read", params.thread_id);
         return c.json(await c.var.deps.storage.runs.get(params.thread_id, params.run_id));
       },
     ),
@@ -99,7 +99,7 @@ export function registerRunOpsRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
         responses: { 204: null },
       },
       async (c, { params }) => {
-        await guardThread(c, "delete", params.thread_id, { run_id: params.run_id });
+        await authorizeThread(c, "delete", params.thread_id, { run_id: params.run_id });
         await c.var.deps.storage.runs.delete(params.thread_id, params.run_id);
         return c.body(null, 204);
       },
@@ -120,7 +120,7 @@ export function registerRunOpsRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
       },
       async (c, { params, query }) => {
         const { deps } = c.var;
-        await guardThread(c, "read", params.thread_id);
+        await authorizeThread(c, "read", params.thread_id);
         await deps.storage.runs.get(params.thread_id, params.run_id);
         const signal = c.req.raw.signal;
         const result = await deps.runs.joinResult(params.run_id, params.thread_id, signal);
@@ -143,7 +143,7 @@ export function registerRunOpsRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
         responses: { 200: z.string().describe("text/event-stream") },
       },
       async (c, { params, query }) => {
-        await guardThread(c, "read", params.thread_id);
+        await authorizeThread(c, "read", params.thread_id);
         await c.var.deps.storage.runs.get(params.thread_id, params.run_id);
         return joinStream(c, params.run_id, query);
       },
@@ -215,7 +215,7 @@ export function registerRunOpsRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
       },
       async (c, { params, query }) => {
         const { deps } = c.var;
-        await guardThread(c, "update", params.thread_id, { run_id: params.run_id, action: query.action });
+        await authorizeThread(c, "update", params.thread_id, { run_id: params.run_id, action: query.action });
         const run = await deps.storage.runs.get(params.thread_id, params.run_id);
         if (run.status !== "pending" && run.status !== "running") {
           throw new AppError("conflict", `run '${run.run_id}' has already ended (${run.status})`);
@@ -244,7 +244,7 @@ export function registerRunOpsRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
         const { deps } = c.var;
         // Only the caller's runs are cancelled; ids of others' runs are skipped like unknown ones.
         const access = await accessFor(c, "threads:update", { action: query.action });
-        if (body.thread_id) await guardThread(c, "update", body.thread_id, { action: query.action });
+        if (body.thread_id) await authorizeThread(c, "update", body.thread_id, { action: query.action });
         const ids = body.run_ids
           ? await visibleRunIds(c, body.run_ids, access)
           : await deps.storage.runs.activeIds({ threadId: body.thread_id, status: body.status ?? "all", access });

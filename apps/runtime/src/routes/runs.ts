@@ -15,9 +15,12 @@ const runLocation = (threadId: string, runId: string) => `/threads/${threadId}/r
 /** The three ways to start a run (background, stream, wait), for a thread or stateless. */
 function createHandlers(stateless: boolean) {
   const threadOf = (c: Context<AppEnv>) => (stateless ? undefined : c.req.param("thread_id"));
+  /** The body as the run service takes it, authorized for the caller. */
+  const requestFor = (c: Context<AppEnv>, body: RunCreateBody) =>
+    authorizeRun(c, threadOf(c), toRunRequest(body, { streamMode: ["values"] }));
 
   const background = async (c: Context<AppEnv>, body: RunCreateBody) => {
-    const request = await authorizeRun(c, threadOf(c), toRunRequest(body, { streamMode: ["values"] }));
+    const request = await requestFor(c, body);
     const run = await c.var.deps.runs.create(threadOf(c), request);
     c.header("Content-Location", runLocation(run.thread_id, run.run_id));
     return c.json(run);
@@ -25,7 +28,7 @@ function createHandlers(stateless: boolean) {
 
   const stream = async (c: Context<AppEnv>, body: RunCreateBody) => {
     const { deps } = c.var;
-    const request = await authorizeRun(c, threadOf(c), toRunRequest(body, { streamMode: ["values"] }));
+    const request = await requestFor(c, body);
     const run = await deps.runs.create(threadOf(c), request);
     const location = runLocation(run.thread_id, run.run_id);
     return streamEvents(c, {
@@ -39,7 +42,7 @@ function createHandlers(stateless: boolean) {
 
   const wait = async (c: Context<AppEnv>, body: RunCreateBody) => {
     const { deps } = c.var;
-    const request = await authorizeRun(c, threadOf(c), toRunRequest(body, { streamMode: ["values"] }));
+    const request = await requestFor(c, body);
     // The result is read from the values events, so wait runs always record them.
     if (!request.kwargs.stream_mode.includes("values")) request.kwargs.stream_mode.push("values");
     const run = await deps.runs.create(threadOf(c), request);

@@ -13,7 +13,7 @@ import {
   updateStateBody,
   updateStateResponse,
 } from "../schemas/threads.ts";
-import { guardThread } from "./threads.ts";
+import { authorizeThread, guardThread } from "./threads.ts";
 
 const tags = ["thread state"];
 
@@ -31,7 +31,7 @@ export function registerThreadStateRoutes(app: Hono<AppEnv>, api: OpenApiRegistr
         responses: { 200: threadStateResponse },
       },
       async (c, { params, query }) => {
-        await guardThread(c, "read", params.thread_id);
+        await authorizeThread(c, "read", params.thread_id);
         return c.json(await c.var.deps.threads.getState(params.thread_id, { subgraphs: query.subgraphs }));
       },
     ),
@@ -50,7 +50,7 @@ export function registerThreadStateRoutes(app: Hono<AppEnv>, api: OpenApiRegistr
         responses: { 200: updateStateResponse },
       },
       async (c, { params, body }) => {
-        await guardThread(c, "update", params.thread_id);
+        await authorizeThread(c, "update", params.thread_id);
         return c.json(await c.var.deps.threads.updateState(params.thread_id, body));
       },
     ),
@@ -69,7 +69,7 @@ export function registerThreadStateRoutes(app: Hono<AppEnv>, api: OpenApiRegistr
         responses: { 200: threadStateResponse },
       },
       async (c, { params, body }) => {
-        await guardThread(c, "read", params.thread_id);
+        await authorizeThread(c, "read", params.thread_id);
         return c.json(
           await c.var.deps.threads.getState(params.thread_id, {
             checkpoint: body.checkpoint,
@@ -93,7 +93,7 @@ export function registerThreadStateRoutes(app: Hono<AppEnv>, api: OpenApiRegistr
         responses: { 200: threadStateResponse },
       },
       async (c, { params, query }) => {
-        await guardThread(c, "read", params.thread_id);
+        await authorizeThread(c, "read", params.thread_id);
         return c.json(
           await c.var.deps.threads.getState(params.thread_id, {
             checkpoint_id: params.checkpoint_id,
@@ -117,7 +117,7 @@ export function registerThreadStateRoutes(app: Hono<AppEnv>, api: OpenApiRegistr
         responses: { 200: z.array(threadStateResponse) },
       },
       async (c, { params, query }) => {
-        await guardThread(c, "read", params.thread_id);
+        await authorizeThread(c, "read", params.thread_id);
         return c.json(await c.var.deps.threads.history(params.thread_id, query));
       },
     ),
@@ -137,7 +137,7 @@ export function registerThreadStateRoutes(app: Hono<AppEnv>, api: OpenApiRegistr
         responses: { 200: z.array(threadStateResponse) },
       },
       async (c, { params, body }) => {
-        await guardThread(c, "read", params.thread_id);
+        await authorizeThread(c, "read", params.thread_id);
         return c.json(await c.var.deps.threads.history(params.thread_id, body));
       },
     ),

@@ -1,7 +1,7 @@
 import type { OpenApiRegistry } from "@fractal/infra/hono/openapi";
 import type { Context, Hono } from "hono";
 import { z } from "zod";
-import { accessFor, assertIdFree, decide, guard, withoutAccessKeys } from "../access.ts";
+import { accessFor, assertIdFree, authorizeOn, decide, guard, withoutAccessKeys } from "../access.ts";
 import type { AppEnv } from "../env.ts";
 import {
   countThreadsBody,
@@ -15,14 +15,17 @@ import { selectFields } from "../select.ts";
 
 const tags = ["threads"];
 
-/** The thread a request acts on, checked against the caller's access (404 when not theirs). */
-export function guardThread(
-  c: Context<AppEnv>,
-  action: "read" | "update" | "delete" | "create_run",
-  threadId: string,
-  value: Record<string, unknown> = {},
-) {
-  return guard(c, "threads", action, threadId, () => c.var.deps.storage.threads.get(threadId), value);
+type ThreadAction = "read" | "update" | "delete" | "create_run";
+const loadThread = (c: Context<AppEnv>, threadId: string) => () => c.var.deps.storage.threads.get(threadId);
+
+/** The thread a request acts on, loaded and checked against the caller's access (404 when not theirs). */
+export function guardThread(c: Context<AppEnv>, action: ThreadAction, threadId: string, value = {}) {
+  return guard(c, "threads", action, threadId, loadThread(c, threadId), value);
+}
+
+/** The same check where the route's own call answers 404 for a missing thread (see authorizeOn). */
+export function authorizeThread(c: Context<AppEnv>, action: ThreadAction, threadId: string, value = {}) {
+  return authorizeOn(c, "threads", action, threadId, loadThread(c, threadId), value);
 }
 
 export function registerThreadRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): void {
@@ -125,7 +128,7 @@ export function registerThreadRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
         responses: { 200: threadResponse },
       },
       async (c, { params, body }) => {
-        const { decision } = await guardThread(c, "update", params.thread_id, { metadata: body.metadata });
+        const decision = await authorizeThread(c, "update", params.thread_id, { metadata: body.metadata });
         return c.json(
           await c.var.deps.storage.threads.patch(params.thread_id, {
             metadata: withoutAccessKeys(body.metadata, decision.access),
@@ -148,7 +151,7 @@ export function registerThreadRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
         responses: { 204: null },
       },
       async (c, { params }) => {
-        await guardThread(c, "delete", params.thread_id);
+        await authorizeThread(c, "delete", params.thread_id);
         await c.var.deps.threads.delete(params.thread_id);
         return c.body(null, 204);
       },
@@ -167,7 +170,7 @@ export function registerThreadRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
         responses: { 200: threadResponse },
       },
       async (c, { params }) => {
-        await guardThread(c, "read", params.thread_id);
+        await authorizeThread(c, "read", params.thread_id);
         return c.json(await c.var.deps.threads.copy(params.thread_id));
       },
     ),

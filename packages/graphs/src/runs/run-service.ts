@@ -1,3 +1,4 @@
+import { type Access, canSee } from "@fractal/infra/auth/access";
 import { AppError } from "@fractal/infra/errors";
 import type { RunControl } from "@fractal/infra/run-control";
 import type { RunEventLog } from "@fractal/infra/run-events";
@@ -25,6 +26,8 @@ export interface CreateRunRequest {
   after_seconds?: number;
   /** Merged into the metadata of the run's thread (auth stamps a new thread's owner this way). */
   thread_metadata?: Obj;
+  /** Which assistants the caller may run (auth); another one is a 404 like an unknown id. */
+  assistant_access?: Access;
 }
 
 export interface RunService {
@@ -104,6 +107,9 @@ export function createRunService(options: RunServiceOptions): RunService {
     async create(threadId, request) {
       assertWebhookUrl(request.kwargs.webhook, options.webhookPolicy ?? { allowedHosts: [] });
       const assistant = await resolveAssistant(request.assistant_id);
+      if (!canSee(assistant.metadata, request.assistant_access)) {
+        throw new AppError("not_found", `assistant '${request.assistant_id}' not found`);
+      }
       const temporary = threadId === undefined;
       const kwargs: RunKwargs = { ...request.kwargs, ...(temporary ? { temporary: true } : {}) };
       // A thread deleted when the run ends needs no intermediate checkpoints: write one at the end.

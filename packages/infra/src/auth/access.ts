@@ -23,13 +23,6 @@ export function canSee(metadata: unknown, access: Access): boolean {
   return access.some((pattern) => jsonContains(metadata ?? {}, pattern));
 }
 
-/** Both restrictions at once (each pattern of one combined with each of the other). */
-export function bothAccess(a: Access, b: Access): Access {
-  if (a === undefined) return b;
-  if (b === undefined) return a;
-  return a.flatMap((x) => b.map((y) => ({ ...x, ...y })));
-}
-
 /**
  * LangGraph handler filters (`{owner: "u1"}`, `{owner: {$eq: "u1"}}`, `{tags: {$contains: "x"}}`) as
  * one containment pattern, plus the equalities that a created resource is stamped with.

@@ -76,7 +76,7 @@ function reasonOf(error: unknown): string {
 }
 
 /** `sub` is the identity; permissions from a `permissions` array or a `scope` string; Supabase's email and role kept. */
-export function userFromClaims(claims: JWTPayload): AuthUser {
+function userFromClaims(claims: JWTPayload): AuthUser {
   const identity = claims.sub as string;
   const permissions = Array.isArray(claims.permissions)
     ? claims.permissions.map(String)

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { AppError } from "../errors.ts";
 import { rejection } from "../storage/testing/rejection.ts";
-import { bothAccess, canSee, fromHandlerFilters, jsonContains } from "./access.ts";
+import { canSee, fromHandlerFilters, jsonContains } from "./access.ts";
 import { createHandlerPolicy } from "./handler-policy.ts";
 import { createOwnerPolicy } from "./owner-policy.ts";
 import { toAuthUser } from "./user.ts";
@@ -20,10 +20,6 @@ describe("access patterns", () => {
     expect(canSee({ owner: "a" }, undefined)).toBe(true);
     expect(canSee({ owner: "a" }, [])).toBe(false);
     expect(canSee({ created_by: "system" }, [{ owner: "a" }, { created_by: "system" }])).toBe(true);
-    expect(bothAccess([{ a: 1 }], [{ b: 2 }, { c: 3 }])).toEqual([
-      { a: 1, b: 2 },
-      { a: 1, c: 3 },
-    ]);
   });
 
   test("LangGraph handler filters become a pattern and a stamp", () => {
