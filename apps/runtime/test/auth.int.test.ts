@@ -127,6 +127,13 @@ for (const mode of MODES) {
           other: 404,
         },
         { method: "PATCH", path: `/runs/crons/${a.cron}`, body: { schedule: "0 0 2 1 *" }, owner: 200, other: 404 },
+        {
+          method: "POST",
+          path: "/runs/crons",
+          body: { assistant_id: a.assistant, schedule: "0 0 1 1 *" },
+          owner: 200,
+          other: 404,
+        },
         { method: "GET", path: "/store/items?namespace=alice.notes&key=secret", owner: 200, other: 403 },
         {
           method: "PUT",
@@ -212,6 +219,8 @@ for (const mode of MODES) {
       for (const route of routes) await check(alice, route, route.owner);
       for (const route of deletes) await check(alice, route, route.owner);
       expect(mismatches).toEqual([]);
+      // Leave alice without the crons the matrix created.
+      for (const cron of await alice.client.crons.search({ limit: 100 })) await alice.client.crons.delete(cron.cron_id);
     }, 60_000);
 
     test("searches and counts never show another user's resources", async () => {
@@ -267,6 +276,41 @@ for (const mode of MODES) {
       const mine = await bob.client.threads.create();
       const patched = await bob.client.threads.update(mine.thread_id, { metadata: { owner: "alice" } });
       expect(patched.metadata?.owner).toBe("bob");
+    });
+
+    test("a cron runs as its creator, and a payload patch keeps that", async () => {
+      const cron = await alice.client.crons.create("whoami", {
+        schedule: "0 0 1 1 *",
+        input: { first: true },
+        config: { configurable: { langgraph_auth_user_id: "forged", topic: "first" } },
+      });
+      const payloadOf = async () =>
+        ((await alice.client.crons.search({ limit: 100 })).find((x) => x.cron_id === cron.cron_id)?.payload ?? {}) as {
+          input?: unknown;
+          metadata?: unknown;
+          thread_metadata?: unknown;
+          config?: { configurable?: Record<string, unknown> };
+        };
+      const created = await payloadOf();
+      expect(created.config?.configurable?.langgraph_auth_user_id).toBe("alice");
+      expect(created.thread_metadata).toEqual({ owner: "alice" });
+      expect(created.metadata).toEqual({ owner: "alice" });
+      // A patch of the input alone leaves the stored config as it was.
+      await alice.client.crons.update(cron.cron_id, { input: { between: true } });
+      expect((await payloadOf()).config?.configurable).toMatchObject({
+        langgraph_auth_user_id: "alice",
+        topic: "first",
+      });
+      await alice.client.crons.update(cron.cron_id, {
+        input: { second: true },
+        config: { configurable: { langgraph_auth_user_id: "forged-again", topic: "x" } },
+      });
+      const patched = await payloadOf();
+      expect(patched.input).toEqual({ second: true });
+      expect(patched.config?.configurable).toMatchObject({ langgraph_auth_user_id: "alice", topic: "x" });
+      expect(patched.thread_metadata).toEqual({ owner: "alice" });
+      expect(patched.metadata).toEqual({ owner: "alice" });
+      await alice.client.crons.delete(cron.cron_id);
     });
 
     test("graphs receive the user in config.configurable, never the token", async () => {

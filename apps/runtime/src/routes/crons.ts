@@ -41,24 +41,19 @@ function guardCron(c: Context<AppEnv>, action: "read" | "update" | "delete", cro
   return guard(c, "crons", action, cronId, () => c.var.deps.storage.crons.get(cronId), value);
 }
 
-/** The parts of a stored payload that authorization wrote. */
-function authKeys(payload: Record<string, unknown>) {
-  const configurable = ((payload.config as { configurable?: Record<string, unknown> } | undefined)?.configurable ??
-    {}) as Record<string, unknown>;
-  return {
-    configurable: Object.fromEntries(Object.entries(configurable).filter(([k]) => k.startsWith("langgraph_auth_"))),
-    thread_metadata: payload.thread_metadata,
-  };
-}
+type RunConfig = { configurable?: Record<string, unknown> } | undefined;
 
-function mergeAuthKeys(payload: Record<string, unknown>, kept: ReturnType<typeof authKeys>) {
-  if (Object.keys(kept.configurable).length === 0 && kept.thread_metadata === undefined) return payload;
-  const config = (payload.config ?? {}) as { configurable?: Record<string, unknown> };
-  return {
-    ...payload,
-    config: { ...config, configurable: { ...config.configurable, ...kept.configurable } },
-    thread_metadata: kept.thread_metadata,
-  };
+/**
+ * A patch that replaces the run config keeps who the ticks run as (`langgraph_auth_*`, set when the
+ * cron was created). Other payload fields merge into the stored payload, so they need nothing.
+ */
+function keepAuthUser(payload: Record<string, unknown>, stored: Record<string, unknown>): Record<string, unknown> {
+  if (payload.config === undefined) return payload;
+  const storedConfigurable = (stored.config as RunConfig)?.configurable ?? {};
+  const auth = Object.entries(storedConfigurable).filter(([key]) => key.startsWith("langgraph_auth_"));
+  if (auth.length === 0) return payload;
+  const config = payload.config as NonNullable<RunConfig>;
+  return { ...payload, config: { ...config, configurable: { ...config.configurable, ...Object.fromEntries(auth) } } };
 }
 
 function checkWebhook(c: Context<AppEnv>, webhook: string | undefined) {
@@ -184,12 +179,10 @@ export function registerCronRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): voi
         checkWebhook(c, body.webhook);
         const { settings, payload } = splitCronBody(body);
         const { decision, item } = await guardCron(c, "update", params.cron_id, { schedule: body.schedule, payload });
-        // The payload keeps what authorization put in it at creation (auth user, stamps).
-        const kept = authKeys(item.payload);
         const cron = await c.var.deps.storage.crons.patch(params.cron_id, {
           ...settings,
           metadata: withoutAccessKeys(settings.metadata as Record<string, unknown> | undefined, decision.access),
-          ...(Object.keys(payload).length > 0 ? { payload: mergeAuthKeys(payload, kept) } : {}),
+          ...(Object.keys(payload).length > 0 ? { payload: keepAuthUser(payload, item.payload) } : {}),
         });
         return c.json(cron);
       },
