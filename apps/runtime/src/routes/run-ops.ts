@@ -164,12 +164,19 @@ export function registerRunOpsRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
       },
       async (c, { params, query }) => {
         const { deps } = c.var;
-        const run = await deps.storage.runs.find(params.run_id);
-        // Under auth the run's row decides who may join; without auth, a finished stateless run
-        // whose row is gone is still joinable while its events are kept.
+        const find = () => deps.storage.runs.find(params.run_id);
+        // Under auth the run's row decides who may join; without auth, a run this process has events
+        // for needs no lookup, and a finished stateless run whose row is gone stays joinable while
+        // its events are kept.
+        const visibleRun = async () => {
+          const run = await find();
+          return (
+            run !== undefined && canSee(run.metadata, await accessFor(c, "threads:read", { run_id: params.run_id }))
+          );
+        };
         const visible = c.var.user
-          ? run !== undefined && canSee(run.metadata, await accessFor(c, "threads:read", { run_id: params.run_id }))
-          : run !== undefined || deps.events.isClosed(params.run_id) !== undefined;
+          ? await visibleRun()
+          : deps.events.isClosed(params.run_id) !== undefined || (await find()) !== undefined;
         if (!visible) throw new AppError("not_found", `run '${params.run_id}' not found`);
         return joinStream(c, params.run_id, query);
       },
