@@ -13,7 +13,7 @@ import {
   updateStateBody,
   updateStateResponse,
 } from "../schemas/threads.ts";
-import { authorizeThread, guardThread } from "./threads.ts";
+import { authorizeThread } from "./threads.ts";
 
 const tags = ["thread state"];
 
