@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ConfigError, loadConfig } from "./config.ts";
+import { ConfigError, loadConfig, readProviderSettings } from "./config.ts";
 
 const cwd = mkdtempSync(join(tmpdir(), "fractal-config-"));
 
@@ -78,5 +78,28 @@ describe("loadConfig", () => {
     writeFileSync(join(dir, "langgraph.json"), "{}");
     expect(loadConfig({}, {}, dir).langgraphConfig).toBe(join(dir, "langgraph.json"));
     expect(() => loadConfig({ LANGGRAPH_CONFIG: "missing.json" }, {}, dir)).toThrow(/no file at/);
+  });
+});
+
+describe("readProviderSettings", () => {
+  test("reads each provider's key and endpoint; GEMINI_API_KEY stands in for GOOGLE_API_KEY; empty is unset", () => {
+    const settings = readProviderSettings({
+      OPENAI_API_KEY: "o",
+      ANTHROPIC_API_KEY: "a",
+      ANTHROPIC_BASE_URL: "http://a",
+      GEMINI_API_KEY: "g",
+      OPENROUTER_API_KEY: "r",
+      OLLAMA_BASE_URL: "http://ollama:11434",
+      OPENAI_COMPATIBLE_BASE_URL: "http://vllm/v1",
+      OPENAI_COMPATIBLE_API_KEY: "",
+    });
+    expect(settings).toEqual({
+      openai: { apiKey: "o", baseUrl: undefined },
+      anthropic: { apiKey: "a", baseUrl: "http://a" },
+      google: { apiKey: "g", baseUrl: undefined },
+      openrouter: { apiKey: "r", baseUrl: undefined },
+      ollama: { baseUrl: "http://ollama:11434" },
+      "openai-compatible": { apiKey: undefined, baseUrl: "http://vllm/v1" },
+    });
   });
 });

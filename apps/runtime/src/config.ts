@@ -210,7 +210,15 @@ export function loadConfig(
  */
 export function readProviderSettings(env: Record<string, string | undefined> = process.env): ProviderSettings {
   const value = (name: string) => (env[name] ? env[name] : undefined);
-  return { openai: { apiKey: value("OPENAI_API_KEY"), baseUrl: value("OPENAI_BASE_URL") } };
+  const pair = (prefix: string) => ({ apiKey: value(`${prefix}_API_KEY`), baseUrl: value(`${prefix}_BASE_URL`) });
+  return {
+    openai: pair("OPENAI"),
+    anthropic: pair("ANTHROPIC"),
+    google: { apiKey: value("GOOGLE_API_KEY") ?? value("GEMINI_API_KEY"), baseUrl: value("GOOGLE_BASE_URL") },
+    openrouter: pair("OPENROUTER"),
+    ollama: { baseUrl: value("OLLAMA_BASE_URL") },
+    "openai-compatible": pair("OPENAI_COMPATIBLE"),
+  };
 }
 
 /** Applies a langgraph.json `env` block before graphs load; variables already set win. */

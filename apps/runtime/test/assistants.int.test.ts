@@ -1,4 +1,6 @@
 import { beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { catalog } from "@fractal/graphs/catalog";
+import { defaultAssistantId } from "@fractal/graphs/default-assistants";
 import { expectStatus } from "./expect-status.ts";
 import { MODES, type TestServer, useTestServer } from "./harness.ts";
 
@@ -18,8 +20,9 @@ for (const mode of MODES) {
       const assistant = await server.client.assistants.get(AGENT_DEFAULT_ID);
       expect(assistant).toMatchObject({ graph_id: "agent", name: "agent", version: 1 });
       expect(assistant.metadata).toEqual({ created_by: "system" });
+      expect(defaultAssistantId("agent")).toBe(AGENT_DEFAULT_ID);
       const found = await server.client.assistants.search({ metadata: { created_by: "system" } });
-      expect(found.map((a) => a.assistant_id)).toEqual([AGENT_DEFAULT_ID]);
+      expect(found.map((a) => a.assistant_id).sort()).toEqual(Object.keys(catalog).map(defaultAssistantId).sort());
     });
 
     test("create, get, if_exists, unknown graph, unknown id", async () => {
@@ -120,7 +123,8 @@ for (const mode of MODES) {
     test("count by graph_id, name and metadata", async () => {
       await server.client.assistants.create({ graphId: "agent", name: "one", metadata: { k: "x" } });
       await server.client.assistants.create({ graphId: "agent", name: "two", metadata: { k: "y" } });
-      expect(await server.client.assistants.count()).toBe(3);
+      const builtIn = Object.keys(catalog).length;
+      expect(await server.client.assistants.count()).toBe(2 + builtIn);
       expect(await server.client.assistants.count({ graphId: "agent" })).toBe(3);
       expect(await server.client.assistants.count({ metadata: { k: "x" } })).toBe(1);
       expect(await server.client.assistants.count({ name: "two" })).toBe(1);

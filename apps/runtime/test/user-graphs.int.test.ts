@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { catalog } from "@fractal/graphs/catalog";
 import { defaultAssistantId } from "@fractal/graphs/default-assistants";
 import { Client } from "@langchain/langgraph-sdk";
 import { runCli, type ServerProcess, spawnServer } from "./harness.ts";
@@ -27,12 +28,10 @@ describe("user graphs from langgraph.json", () => {
 
   test("user graphs are served beside the catalog, each with a default assistant", async () => {
     const assistants = await client.assistants.search({ limit: 100, sortBy: "graph_id", sortOrder: "asc" });
-    expect(assistants.map((a) => [a.graph_id, a.assistant_id, a.metadata?.created_by])).toEqual([
-      ["agent", defaultAssistantId("agent"), "system"],
-      ["built-per-request", defaultAssistantId("built-per-request"), "system"],
-      ["nested", defaultAssistantId("nested"), "system"],
-      ["shouter", defaultAssistantId("shouter"), "system"],
-    ]);
+    const graphIds = [...Object.keys(catalog), "built-per-request", "nested", "shouter"].sort();
+    expect(assistants.map((a) => [a.graph_id, a.assistant_id, a.metadata?.created_by])).toEqual(
+      graphIds.map((id) => [id, defaultAssistantId(id), "system"]),
+    );
   });
 
   test("env from langgraph.json is set before the graph module loads", async () => {

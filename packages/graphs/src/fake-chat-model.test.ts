@@ -1,7 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { HumanMessage } from "@langchain/core/messages";
+import { AIMessage, type AIMessageChunk, HumanMessage, ToolMessage } from "@langchain/core/messages";
 import { FakeChatModel, tokenize } from "./fake-chat-model.ts";
-import { createChatModel } from "./models.ts";
 
 describe("FakeChatModel", () => {
   test("echoes the last user message by default", async () => {
@@ -9,11 +8,38 @@ describe("FakeChatModel", () => {
     expect(reply.content).toBe("You said: second");
   });
 
-  test("plays scripted replies in turn", async () => {
-    const model = new FakeChatModel({ replies: ["one", "two"] });
-    const got = [];
-    for (let i = 0; i < 3; i++) got.push((await model.invoke([new HumanMessage("x")])).content);
-    expect(got).toEqual(["one", "two", "one"]);
+  test("plays the script turn by turn within one user message, then echoes", async () => {
+    const model = new FakeChatModel({ script: ["one", { content: "two" }] });
+    const history = [new HumanMessage("x")];
+    expect((await model.invoke(history)).content).toBe("one");
+    expect((await model.invoke([...history, new AIMessage("one")])).content).toBe("two");
+    expect((await model.invoke([...history, new AIMessage("one"), new AIMessage("two")])).content).toBe("You said: x");
+    // A new user message starts the script again: the turn comes from the messages, not from state.
+    expect((await model.invoke([...history, new AIMessage("one"), new HumanMessage("y")])).content).toBe("one");
+  });
+
+  test("emits scripted tool calls, whole and streamed", async () => {
+    const model = new FakeChatModel({
+      script: [{ content: "Let me add.", tool_calls: [{ name: "add", args: { a: 2, b: 3 } }] }, "It is 5."],
+    });
+    const reply = (await model.invoke([new HumanMessage("2+3?")])) as AIMessage;
+    expect(reply.tool_calls).toEqual([{ name: "add", args: { a: 2, b: 3 }, id: "call_0_0", type: "tool_call" }]);
+    let merged: AIMessageChunk | undefined;
+    const texts: string[] = [];
+    for await (const chunk of await model.stream([new HumanMessage("2+3?")])) {
+      texts.push(String(chunk.content));
+      merged = merged ? merged.concat(chunk) : chunk;
+    }
+    expect(texts.join("")).toBe("Let me add.");
+    expect(merged?.tool_calls).toEqual([{ name: "add", args: { a: 2, b: 3 }, id: "call_0_0", type: "tool_call" }]);
+    const after = [new HumanMessage("2+3?"), reply, new ToolMessage({ content: "5", tool_call_id: "call_0_0" })];
+    expect((await model.invoke(after)).content).toBe("It is 5.");
+  });
+
+  test("records the tools it was offered", () => {
+    const model = new FakeChatModel();
+    model.bindTools([{ name: "add" }, { name: "search" }]);
+    expect(model.boundTools).toEqual(["add", "search"]);
   });
 
   test("streams word tokens that join back to the reply", async () => {
@@ -24,16 +50,5 @@ describe("FakeChatModel", () => {
     expect(chunks.length).toBe(5);
     expect(chunks.join("")).toBe("You said: a b  c");
     expect(tokenize("  x y")).toEqual(["  x", " y"]);
-  });
-});
-
-describe("createChatModel", () => {
-  test("fake:<name> prefixes replies with the name", async () => {
-    expect((await createChatModel("fake:bot").invoke([new HumanMessage("hi")])).content).toBe("bot: hi");
-    expect((await createChatModel("fake:echo").invoke([new HumanMessage("hi")])).content).toBe("You said: hi");
-  });
-
-  test("an unknown provider is a validation error naming the model", () => {
-    expect(() => createChatModel("nope:model")).toThrow(/unknown model provider in 'nope:model'/);
   });
 });

@@ -1,13 +1,21 @@
 import { AppError } from "@fractal/infra/errors";
 import type { BaseCheckpointSaver, BaseStore } from "@langchain/langgraph";
 import { type CompiledGraph, Graph } from "@langchain/langgraph";
+import type { ProviderSettings } from "./providers.ts";
 
 /** What the runtime injects into every graph. */
 export interface GraphContext {
   checkpointer: BaseCheckpointSaver;
   store?: BaseStore;
-  /** The assistant's (later: the run's) config. */
+  /** The assistant's config. Run-level settings reach nodes through their `config` argument. */
   config: Record<string, unknown>;
+  /** Model-provider keys and endpoints, for the model factory (set by the registry's services). */
+  providers?: ProviderSettings;
+}
+
+/** What the runtime lends every graph besides storage: set once when the registry is built. */
+export interface GraphServices {
+  providers?: ProviderSettings;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: graphs of any state shape share one registry.
@@ -24,6 +32,11 @@ export interface GraphRegistry {
   has(graphId: string): boolean;
   /** Throws the 404 for a graph this server does not serve. */
   require(graphId: string): void;
+  /**
+   * Checks an assistant's or run's merged settings against the graph's own check, when its source
+   * has one (a `validateSettings` function property); throws the graph's error (a 422).
+   */
+  validate(graphId: string, settings: Record<string, unknown>): void;
   /** Resolves a graph by id, wired to the injected checkpointer and store. */
   resolve(graphId: string, ctx: GraphContext): Promise<AnyCompiledGraph>;
 }
@@ -54,7 +67,7 @@ export async function materialize(graphId: string, source: unknown, ctx: GraphCo
   throw new AppError("internal_error", `graph '${graphId}' is not a LangGraph graph (got ${typeof value})`);
 }
 
-export function createGraphRegistry(sources: Record<string, GraphSource>): GraphRegistry {
+export function createGraphRegistry(sources: Record<string, GraphSource>, services: GraphServices = {}): GraphRegistry {
   const require = (graphId: string) => {
     if (!Object.hasOwn(sources, graphId)) {
       throw new AppError("not_found", `graph '${graphId}' not found`, { details: { available: Object.keys(sources) } });
@@ -64,9 +77,13 @@ export function createGraphRegistry(sources: Record<string, GraphSource>): Graph
     ids: () => Object.keys(sources),
     has: (graphId) => Object.hasOwn(sources, graphId),
     require,
+    validate(graphId, settings) {
+      const check = (sources[graphId] as { validateSettings?: unknown } | undefined)?.validateSettings;
+      if (typeof check === "function") check(settings);
+    },
     async resolve(graphId, ctx) {
       require(graphId);
-      return materialize(graphId, sources[graphId], ctx);
+      return materialize(graphId, sources[graphId], { ...services, ...ctx });
     },
   };
 }

@@ -1,3 +1,4 @@
+import { mergedConfigurable } from "@fractal/graphs/runs/run-settings";
 import { graphSchemas } from "@fractal/graphs/schemas";
 import { canSee } from "@fractal/infra/auth/access";
 import type { OpenApiRegistry } from "@fractal/infra/hono/openapi";
@@ -64,7 +65,7 @@ export function registerAssistantRoutes(app: Hono<AppEnv>, api: OpenApiRegistry)
       {
         method: "post",
         path: "/assistants",
-        summary: "Create an assistant",
+        summary: "Create an assistant (the graph checks its settings, e.g. the model: 422 when invalid)",
         tags,
         body: createAssistantBody,
         responses: { 200: assistantResponse },
@@ -72,6 +73,7 @@ export function registerAssistantRoutes(app: Hono<AppEnv>, api: OpenApiRegistry)
       async (c, { body }) => {
         const deps = c.var.deps;
         deps.graphs.require(body.graph_id);
+        deps.graphs.validate(body.graph_id, mergedConfigurable(body, {}));
         await assertIdFree(c, "assistants", body.assistant_id, (id) => deps.storage.assistants.find(id));
         const decision = await decide(c, "assistants:create", { ...body, metadata: body.metadata ?? {} });
         const { assistant } = await deps.storage.assistants.create({
@@ -145,7 +147,7 @@ export function registerAssistantRoutes(app: Hono<AppEnv>, api: OpenApiRegistry)
       {
         method: "patch",
         path: "/assistants/:assistant_id",
-        summary: "Update an assistant (writes a new version; metadata is merged)",
+        summary: "Update an assistant (writes a new version; metadata is merged; settings checked: 422)",
         tags,
         params: assistantIdParams,
         body: patchAssistantBody,
@@ -155,6 +157,12 @@ export function registerAssistantRoutes(app: Hono<AppEnv>, api: OpenApiRegistry)
       async (c, { params, body }) => {
         if (body.graph_id) c.var.deps.graphs.require(body.graph_id);
         const decision = await authorizeAssistant(c, "update", params.assistant_id, body);
+        if (body.graph_id || body.config || body.context) {
+          // The version this patch writes: given fields replace the stored ones.
+          const current = await c.var.deps.storage.assistants.get(params.assistant_id);
+          const next = { config: body.config ?? current.config, context: body.context ?? current.context };
+          c.var.deps.graphs.validate(body.graph_id ?? current.graph_id, mergedConfigurable(next, {}));
+        }
         const metadata = withoutAccessKeys(body.metadata, decision.access);
         return c.json(await c.var.deps.storage.assistants.update(params.assistant_id, { ...body, metadata }));
       },

@@ -9,6 +9,7 @@ import { serializeSnapshot, threadConfig } from "../thread-state.ts";
 import { streamWithEvents } from "./event-stream.ts";
 import { createLegacyMessageStream } from "./message-stream.ts";
 import type { RunKwargs, StreamMode } from "./run-kwargs.ts";
+import { mergedConfigurable } from "./run-settings.ts";
 
 type Obj = Record<string, unknown>;
 
@@ -42,7 +43,10 @@ const LANGGRAPH_MODE: Record<Exclude<StreamMode, "events">, string> = {
   checkpoints: "checkpoints",
 };
 
-/** Config for a run: assistant config, then run config; ids the graph may read in `configurable`. */
+/**
+ * Config for a run: assistant config, then run config (see mergedConfigurable for the order of
+ * `configurable` and `context`); ids the graph may read in `configurable`.
+ */
 export function runConfig(run: Run, assistant: Assistant, kwargs: RunKwargs): Obj {
   const base = assistant.config as Obj & { configurable?: Obj };
   const own = kwargs.config ?? {};
@@ -52,8 +56,7 @@ export function runConfig(run: Run, assistant: Assistant, kwargs: RunKwargs): Ob
     ...base,
     ...own,
     configurable: {
-      ...(base.configurable ?? {}),
-      ...(own.configurable ?? {}),
+      ...mergedConfigurable(assistant, kwargs),
       ...checkpoint,
       run_id: run.run_id,
       assistant_id: run.assistant_id,

@@ -10,6 +10,7 @@ import { defaultAssistantId } from "../default-assistants.ts";
 import type { GraphRegistry } from "../registry.ts";
 import { cancelRuns } from "./cancel-runs.ts";
 import type { RunKwargs } from "./run-kwargs.ts";
+import { mergedConfigurable } from "./run-settings.ts";
 import type { Dispatcher } from "./worker.ts";
 
 type Obj = Record<string, unknown>;
@@ -110,6 +111,7 @@ export function createRunService(options: RunServiceOptions): RunService {
       if (!canSee(assistant.metadata, request.assistant_access)) {
         throw new AppError("not_found", `assistant '${request.assistant_id}' not found`);
       }
+      graphs.validate(assistant.graph_id, mergedConfigurable(assistant, request.kwargs));
       const temporary = threadId === undefined;
       const kwargs: RunKwargs = { ...request.kwargs, ...(temporary ? { temporary: true } : {}) };
       // A thread deleted when the run ends needs no intermediate checkpoints: write one at the end.

@@ -1,0 +1,94 @@
+import { type AIMessage, type BaseMessage, SystemMessage, ToolMessage } from "@langchain/core/messages";
+import type { StructuredToolInterface } from "@langchain/core/tools";
+import { END, type LangGraphRunnableConfig, MessagesZodState, START, StateGraph } from "@langchain/langgraph";
+import { connectMcpServers, type McpFailure } from "../../mcp/connect.ts";
+import type { GraphContext } from "../../registry.ts";
+import { settingsModel } from "../model-settings.ts";
+import { parseReactAgentSettings, type ReactAgentSettings, reactAgentSettings } from "./settings.ts";
+
+type Obj = Record<string, unknown>;
+
+function configurableOf(config: LangGraphRunnableConfig): Obj {
+  return (config.configurable ?? {}) as Obj;
+}
+
+/** The caller's Authorization header, present when the operator lists it in http.configurable_headers. */
+function callerAuthorization(configurable: Obj): string | undefined {
+  return typeof configurable.authorization === "string" ? configurable.authorization : undefined;
+}
+
+async function withTools<T>(
+  settings: ReactAgentSettings,
+  configurable: Obj,
+  use: (tools: StructuredToolInterface[], failures: McpFailure[]) => Promise<T>,
+): Promise<T> {
+  if (settings.mcp_servers.length === 0) return use([], []);
+  const toolset = await connectMcpServers(settings.mcp_servers, { authorization: callerAuthorization(configurable) });
+  try {
+    return await use(toolset.tools, toolset.failures);
+  } finally {
+    await toolset.close();
+  }
+}
+
+function unavailable(call: { name: string }, failures: McpFailure[]): string {
+  const down = failures.map((f) => `MCP server '${f.server}' is unavailable: ${f.message}`);
+  return [`Error: tool '${call.name}' is not available.`, ...down].join(" ");
+}
+
+/**
+ * A tool-calling agent: the configured model answers with the system prompt first; when it asks
+ * for tools, they run (from the configured MCP servers) and the model is called again. A tool that
+ * fails, times out, or whose server is down answers with an error message the model sees; the run
+ * goes on.
+ */
+export function createReactAgent(ctx: GraphContext) {
+  return new StateGraph(MessagesZodState, reactAgentSettings)
+    .addNode("agent", async (state, config) => {
+      const configurable = configurableOf(config);
+      const settings = parseReactAgentSettings(configurable);
+      const model = settingsModel(settings, configurable, ctx.providers);
+      return withTools(settings, configurable, async (tools, failures) => {
+        for (const failure of failures) config.writer?.({ type: "mcp_error", ...failure });
+        const bound = tools.length > 0 && model.bindTools ? model.bindTools(tools) : model;
+        const input: BaseMessage[] = [new SystemMessage(settings.system_prompt), ...state.messages];
+        return { messages: [await bound.invoke(input, config)] };
+      });
+    })
+    .addNode("tools", async (state, config) => {
+      const configurable = configurableOf(config);
+      const settings = parseReactAgentSettings(configurable);
+      const last = state.messages.at(-1) as AIMessage;
+      return withTools(settings, configurable, async (tools, failures) => {
+        const byName = new Map(tools.map((tool) => [tool.name, tool]));
+        const messages = await Promise.all(
+          (last.tool_calls ?? []).map(async (call) => {
+            const id = call.id ?? "";
+            const tool = byName.get(call.name);
+            if (!tool)
+              return new ToolMessage({ content: unavailable(call, failures), tool_call_id: id, status: "error" });
+            try {
+              return (await tool.invoke({ ...call, type: "tool_call" }, config)) as ToolMessage;
+            } catch (error) {
+              const message = `Error: ${(error as Error)?.message ?? String(error)}`;
+              return new ToolMessage({ content: message, tool_call_id: id, name: call.name, status: "error" });
+            }
+          }),
+        );
+        return { messages };
+      });
+    })
+    .addEdge(START, "agent")
+    .addConditionalEdges(
+      "agent",
+      (state) => ((state.messages.at(-1) as AIMessage).tool_calls?.length ? "tools" : END),
+      ["tools", END],
+    )
+    .addEdge("tools", "agent")
+    .compile({ checkpointer: ctx.checkpointer, store: ctx.store, name: "react-agent" });
+}
+
+/** Checked when an assistant or run is created, so bad settings are a 422 then, not a failed run. */
+createReactAgent.validateSettings = (values: Record<string, unknown>) => {
+  parseReactAgentSettings(values);
+};
