@@ -1,3 +1,4 @@
+import type { UserApp } from "@fractal/graphs/langgraph-config";
 import { createAuthMiddleware } from "@fractal/infra/hono/auth";
 import { createErrorHandler, notFoundHandler } from "@fractal/infra/hono/error-handler";
 import { createOpenApiRegistry } from "@fractal/infra/hono/openapi";
@@ -16,6 +17,23 @@ import { registerStoreRoutes } from "./routes/store.ts";
 import { registerSystemRoutes } from "./routes/system.ts";
 import { registerThreadStateRoutes } from "./routes/thread-state.ts";
 import { registerThreadRoutes } from "./routes/threads.ts";
+
+/**
+ * Mounts langgraph.json `http.app` before the built-in routes, behind auth: its routes answer first
+ * and its middleware runs for every later route. A Hono app's routes are merged in; any other app
+ * with a fetch handler is asked first, and its 404 falls through to the built-ins.
+ */
+function mountUserApp(app: Hono<AppEnv>, user: UserApp): void {
+  if ("routes" in user && typeof (user as { route?: unknown }).route === "function") {
+    app.route("/", user as unknown as Hono);
+    return;
+  }
+  app.use(async (c, next) => {
+    const response = await user.fetch(c.req.raw.clone() as Request);
+    if (response.status !== 404) return response;
+    await next();
+  });
+}
 
 /** Builds the HTTP app from ready dependencies. Does no I/O, so tests call `app.request()` directly. */
 export function createApp(deps: Deps): Hono<AppEnv> {
@@ -57,6 +75,8 @@ export function createApp(deps: Deps): Hono<AppEnv> {
       }),
     );
   }
+
+  if (deps.http.app) mountUserApp(app, deps.http.app);
 
   registerSystemRoutes(app, api);
   registerAssistantRoutes(app, api);

@@ -4,8 +4,10 @@ import { ensureDefaultAssistants } from "@fractal/graphs/default-assistants";
 import {
   type CustomAuth,
   configEnv,
+  type HttpSettings,
   loadAuth,
   loadConfigGraphs,
+  loadHttp,
   loadStoreIndex,
   readLangGraphConfig,
 } from "@fractal/graphs/langgraph-config";
@@ -46,6 +48,8 @@ export interface Deps {
   scheduler: CronScheduler;
   /** Authentication (when on) and the authorization policy every route applies. */
   auth: AuthSetup;
+  /** langgraph.json `http`: the user's app and the headers runs receive. */
+  http: HttpSettings;
   /** Re-creates missing default assistants (after a test truncate). */
   ensureDefaults(graphIds: string[]): Promise<void>;
   version: string;
@@ -86,6 +90,7 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
   const sources: Record<string, GraphSource> = { ...catalog };
   let storeIndex: StoreIndex | undefined;
   let customAuth: CustomAuth | undefined;
+  let http: HttpSettings = { configurableHeaders: { include: [], exclude: [] } };
   if (config.langgraphConfig) {
     const { config: graphConfig, baseDir } = readLangGraphConfig(config.langgraphConfig);
     applyGraphEnv(configEnv(graphConfig, baseDir));
@@ -96,9 +101,11 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
     Object.assign(sources, userGraphs);
     storeIndex = await loadStoreIndex(graphConfig, baseDir, readProviderSettings());
     customAuth = await loadAuth(graphConfig, baseDir);
+    http = await loadHttp(graphConfig, baseDir);
     logger.info("loaded graphs", { config: config.langgraphConfig, graphs: Object.keys(userGraphs) });
   }
-  const graphs = createGraphRegistry(sources);
+  // Read after the langgraph.json env block is applied, so its .env may carry the keys.
+  const graphs = createGraphRegistry(sources, { providers: readProviderSettings() });
   const auth = createAuthSetup(config, customAuth);
   if (auth.authenticate) logger.info("auth on", { policy: auth.policy, public_paths: config.auth.publicPaths });
 
@@ -179,6 +186,7 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
       deliverer,
       scheduler,
       auth,
+      http,
       ensureDefaults: (graphIds) => ensureDefaultAssistants(storage.assistants, graphIds),
       version: VERSION,
       close: async () => {

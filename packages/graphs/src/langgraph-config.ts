@@ -160,3 +160,40 @@ export async function loadAuth(config: LangGraphConfig, baseDir: string): Promis
   }
   return { authenticate: authenticate as CustomAuth["authenticate"], handlers };
 }
+
+const httpSchema = z
+  .object({
+    app: z.string().min(1).optional(),
+    configurable_headers: z
+      .object({ include: z.array(z.string()).default([]), exclude: z.array(z.string()).default([]) })
+      .optional(),
+  })
+  .loose();
+
+/** A web app as `http.app` may export it: anything with a fetch handler (a Hono app). */
+export interface UserApp {
+  fetch: (request: Request, ...rest: never[]) => Response | Promise<Response>;
+}
+
+export interface HttpSettings {
+  /** The user's app, mounted before the built-in routes. */
+  app?: UserApp;
+  /** Request headers copied into a run's `config.configurable` (glob patterns, case-insensitive). */
+  configurableHeaders: { include: string[]; exclude: string[] };
+}
+
+/** Loads the `http` block: `app` (`./file.ts:export`) and `configurable_headers`. */
+export async function loadHttp(config: LangGraphConfig, baseDir: string): Promise<HttpSettings> {
+  const parsed = httpSchema.safeParse(config.http ?? {});
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `http.${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new GraphLoadError(`invalid langgraph.json: ${issues}`);
+  }
+  const headers = parsed.data.configurable_headers ?? { include: [], exclude: [] };
+  if (!parsed.data.app) return { configurableHeaders: headers };
+  const app = (await importExport(parsed.data.app, baseDir, "http.app")) as UserApp | undefined;
+  if (typeof app?.fetch !== "function") {
+    throw new GraphLoadError(`http.app '${parsed.data.app}' is not a web app (a Hono app with a fetch handler)`);
+  }
+  return { app, configurableHeaders: headers };
+}

@@ -4,7 +4,7 @@ import type { Context, Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../env.ts";
 import { authorizeRun } from "../run-auth.ts";
-import { toRunRequest } from "../run-request.ts";
+import { configurableHeaders, toRunRequest } from "../run-request.ts";
 import { batchBody, type RunCreateBody, runCreateBody, runResponse } from "../schemas/runs.ts";
 import { threadIdParams } from "../schemas/threads.ts";
 
@@ -12,12 +12,18 @@ const tags = ["runs"];
 
 const runLocation = (threadId: string, runId: string) => `/threads/${threadId}/runs/${runId}`;
 
+/** Defaults of a run created by this request: `values` streaming, and the headers runs receive. */
+const runDefaults = (c: Context<AppEnv>) => ({
+  streamMode: ["values" as const],
+  headers: configurableHeaders(c.req.raw.headers, c.var.deps.http.configurableHeaders),
+});
+
 /** The three ways to start a run (background, stream, wait), for a thread or stateless. */
 function createHandlers(stateless: boolean) {
   const threadOf = (c: Context<AppEnv>) => (stateless ? undefined : c.req.param("thread_id"));
   /** The body as the run service takes it, authorized for the caller. */
   const requestFor = (c: Context<AppEnv>, body: RunCreateBody) =>
-    authorizeRun(c, threadOf(c), toRunRequest(body, { streamMode: ["values"] }));
+    authorizeRun(c, threadOf(c), toRunRequest(body, runDefaults(c)));
 
   const background = async (c: Context<AppEnv>, body: RunCreateBody) => {
     const request = await requestFor(c, body);
@@ -125,7 +131,7 @@ export function registerRunRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): void
         // Every item is authorized before any run is created.
         const requests = [];
         for (const item of body) {
-          requests.push(await authorizeRun(c, undefined, toRunRequest(item, { streamMode: ["values"] })));
+          requests.push(await authorizeRun(c, undefined, toRunRequest(item, runDefaults(c))));
         }
         for (const request of requests) runs.push(await c.var.deps.runs.create(undefined, request));
         return c.json(runs);
