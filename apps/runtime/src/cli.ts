@@ -1,10 +1,12 @@
 #!/usr/bin/env bun
+import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { AppError } from "@fractal/infra/errors";
 import { createLogger } from "@fractal/infra/logger";
 import { openDatabase } from "@fractal/infra/storage/database";
 import { KNOWN_MIGRATIONS, migrateToLatest, readSchemaStatus } from "@fractal/infra/storage/migrations";
 import { ConfigError, type ConfigFlags, loadConfig } from "./config.ts";
+import { ScaffoldError, scaffoldGraph } from "./scaffold.ts";
 import { PortInUseError, startServer } from "./server.ts";
 import { VERSION } from "./version.ts";
 
@@ -13,6 +15,8 @@ const USAGE = `fractal ${VERSION} — self-hosted LangGraph agent server
 Usage:
   fractal serve   [--port N] [--host H] [--config langgraph.json] [--data-dir DIR] [--no-migrate]
   fractal migrate [--data-dir DIR]     apply database migrations and exit
+  fractal new-graph NAME [--graphs-dir DIR]
+                                       add a catalog graph (graph, test, catalog entry)
 
 Environment: PORT, HOST, LANGGRAPH_CONFIG, FRACTAL_DATA_DIR, DATABASE_URL (alias POSTGRES_URI),
 REDIS_URL (alias REDIS_URI), LOG_LEVEL, FRACTAL_MIGRATE, FRACTAL_MAX_BODY_BYTES. Flags win over env.
@@ -64,6 +68,15 @@ async function migrate(flags: ConfigFlags): Promise<void> {
   }
 }
 
+function newGraph(name: string | undefined, graphsDir: string | undefined): void {
+  if (!name) fail(`new-graph needs a NAME\n\n${USAGE}`, 2);
+  const dir = graphsDir ? resolve(graphsDir) : resolve(import.meta.dir, "../../../packages/graphs/src");
+  const say = (line: string) => process.stderr.write(`fractal: ${line}\n`);
+  scaffoldGraph(name, dir, say);
+  say(`next: bun test ./${relative(process.cwd(), join(dir, "catalog", name))} — then restart the server; the`);
+  say(`graph is served as '${name}' with a default assistant (see CONTRIBUTING.md, Adding a graph)`);
+}
+
 async function main(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -74,6 +87,7 @@ async function main(argv: string[]): Promise<void> {
       config: { type: "string" },
       "data-dir": { type: "string" },
       "no-migrate": { type: "boolean" },
+      "graphs-dir": { type: "string" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean", short: "v" },
     },
@@ -90,11 +104,14 @@ async function main(argv: string[]): Promise<void> {
   };
   if (command === "serve") return serve(flags);
   if (command === "migrate") return migrate(flags);
+  if (command === "new-graph") return newGraph(positionals[1], values["graphs-dir"]);
   fail(`unknown command '${command}'\n\n${USAGE}`, 2);
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof PortInUseError) fail(error.message, 2);
+  if (error instanceof ConfigError || error instanceof PortInUseError || error instanceof ScaffoldError) {
+    fail(error.message, 2);
+  }
   if (error instanceof AppError || (error as Error)?.name === "GraphLoadError") fail((error as Error).message);
   if ((error as Error)?.name === "TypeError" && /parseArgs|Unknown option/i.test(String(error))) {
     fail(`${(error as Error).message}\n\n${USAGE}`, 2);
