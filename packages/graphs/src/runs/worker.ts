@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "@fractal/infra/logger";
 import type { RunControl } from "@fractal/infra/run-control";
 import type { RunEventLog } from "@fractal/infra/run-events";
@@ -314,7 +315,7 @@ export function createWorker(options: WorkerOptions): Worker {
       const inflight = [...active.entries()];
       const drained = await Promise.race([
         Promise.all(inflight.map(([, a]) => a.done)).then(() => true),
-        Bun.sleep(drainMs).then(() => false),
+        sleep(drainMs).then(() => false),
       ]);
       if (!drained) {
         for (const [runId, entry] of active) {
@@ -323,7 +324,7 @@ export function createWorker(options: WorkerOptions): Worker {
           await storage.runs.release(id, runId);
         }
         // Let the aborted graphs unwind before the database closes under them.
-        await Promise.race([Promise.all([...active.values()].map((a) => a.done)), Bun.sleep(2_000)]);
+        await Promise.race([Promise.all([...active.values()].map((a) => a.done)), sleep(2_000)]);
       }
     },
     active: () => active.size,

@@ -13,7 +13,9 @@ export interface PGliteThread {
 
 /** Starts the worker thread and opens the database in it (`memory` for an in-memory one). */
 export async function openPGliteThread(dataDir: string): Promise<PGliteThread> {
-  const worker = new Worker(new URL("./pglite-worker.ts", import.meta.url));
+  // Source runs (Bun) load the .ts worker; the built package ships it as .js.
+  const file = import.meta.url.endsWith(".ts") ? "./pglite-worker.ts" : "./pglite-worker.js";
+  const worker = new Worker(new URL(file, import.meta.url));
   const waiting = new Map<number, { resolve: (r: WorkerReply) => void; reject: (e: Error) => void }>();
   let nextId = 0;
   let failure: Error | undefined;
