@@ -24,7 +24,7 @@ import { END, MessagesZodMeta, START, StateGraph } from "@langchain/langgraph";
 import { registry } from "@langchain/langgraph/zod";
 import { z } from "zod";
 import type { GraphContext } from "../../registry.ts";
-import { modelFields, parseSettings, settingsModel, ui } from "../model-settings.ts";
+import { configurableOf, modelFields, parseSettings, settingsModel, ui } from "../model-settings.ts";
 
 /** What assistants and runs may set (\`config.configurable\`); served as the config schema. */
 export const ${settings} = z.looseObject({
@@ -46,7 +46,7 @@ const State = z.object({
 export function ${factory}(ctx: GraphContext) {
   return new StateGraph(State, ${settings})
     .addNode("respond", async (state, config) => {
-      const configurable = (config.configurable ?? {}) as Record<string, unknown>;
+      const configurable = configurableOf(config);
       const settings = parseSettings(${settings}, configurable, "${name}");
       const model = settingsModel(settings, configurable, ctx.providers);
       const reply = await model.invoke([new SystemMessage(settings.instructions), ...state.messages], config);

@@ -21,7 +21,7 @@ export const DEFAULT_MODEL = "fake:echo";
 export interface ModelOptions {
   temperature?: number;
   maxTokens?: number;
-  /** Endpoint override; only for `openai-compatible` and `ollama` (see keyFor). */
+  /** Endpoint override; only for `openai-compatible` and `ollama` (see refuseKeyedOverride). */
   baseUrl?: string;
   /** Turns the `fake` provider plays (tests and demos). */
   script?: FakeChatModelParams["script"];

@@ -2,6 +2,7 @@ import { mergedConfigurable } from "@fractal/graphs/runs/run-settings";
 import { graphSchemas } from "@fractal/graphs/schemas";
 import { canSee } from "@fractal/infra/auth/access";
 import type { OpenApiRegistry } from "@fractal/infra/hono/openapi";
+import type { Assistant } from "@fractal/infra/storage/assistants";
 import type { Context, Hono } from "hono";
 import { z } from "zod";
 import { accessFor, assertIdFree, authorizeOn, decide, guard, withoutAccessKeys } from "../access.ts";
@@ -36,14 +37,23 @@ function guardAssistant(
   return guard(c, "assistants", action, assistantId, () => c.var.deps.storage.assistants.get(assistantId), value);
 }
 
+/** Reads the stored assistant at most once, however many checks of one request ask for it. */
+function storedAssistant(c: Context<AppEnv>, assistantId: string) {
+  let row: Promise<Assistant> | undefined;
+  return () => {
+    row ??= c.var.deps.storage.assistants.get(assistantId);
+    return row;
+  };
+}
+
 /** The same check where the route's own call answers 404 for a missing assistant (see authorizeOn). */
 function authorizeAssistant(
   c: Context<AppEnv>,
   action: "update" | "delete" | "read",
   assistantId: string,
   value: Record<string, unknown> = {},
+  load = storedAssistant(c, assistantId),
 ) {
-  const load = () => c.var.deps.storage.assistants.get(assistantId);
   return authorizeOn(c, "assistants", action, assistantId, load, value);
 }
 
@@ -156,10 +166,12 @@ export function registerAssistantRoutes(app: Hono<AppEnv>, api: OpenApiRegistry)
       },
       async (c, { params, body }) => {
         if (body.graph_id) c.var.deps.graphs.require(body.graph_id);
-        const decision = await authorizeAssistant(c, "update", params.assistant_id, body);
+        const stored = storedAssistant(c, params.assistant_id);
+        const decision = await authorizeAssistant(c, "update", params.assistant_id, body, stored);
         if (body.graph_id || body.config || body.context) {
-          // The version this patch writes: given fields replace the stored ones.
-          const current = await c.var.deps.storage.assistants.get(params.assistant_id);
+          // The version this patch writes: given fields replace the stored ones. The row is the one
+          // the access check read, when it read one.
+          const current = await stored();
           const next = { config: body.config ?? current.config, context: body.context ?? current.context };
           c.var.deps.graphs.validate(body.graph_id ?? current.graph_id, mergedConfigurable(next, {}));
         }

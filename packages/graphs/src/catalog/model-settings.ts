@@ -1,8 +1,14 @@
 import { AppError } from "@fractal/infra/errors";
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
+import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import { z } from "zod";
 import { checkModelSpec, createChatModel, DEFAULT_MODEL, type ModelOptions } from "../models.ts";
 import type { ProviderSettings } from "../providers.ts";
+
+/** The values a node reads its settings from: the run's merged `config.configurable`. */
+export function configurableOf(config: LangGraphRunnableConfig): Record<string, unknown> {
+  return (config.configurable ?? {}) as Record<string, unknown>;
+}
 
 export const ui = (config: Record<string, unknown>) => ({ x_oap_ui_config: config });
 

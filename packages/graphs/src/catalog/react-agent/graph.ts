@@ -1,16 +1,12 @@
 import { type AIMessage, type BaseMessage, SystemMessage, ToolMessage } from "@langchain/core/messages";
 import type { StructuredToolInterface } from "@langchain/core/tools";
-import { END, type LangGraphRunnableConfig, MessagesZodState, START, StateGraph } from "@langchain/langgraph";
+import { END, MessagesZodState, START, StateGraph } from "@langchain/langgraph";
 import { connectMcpServers, type McpFailure } from "../../mcp/connect.ts";
 import type { GraphContext } from "../../registry.ts";
-import { settingsModel } from "../model-settings.ts";
+import { configurableOf, settingsModel } from "../model-settings.ts";
 import { parseReactAgentSettings, type ReactAgentSettings, reactAgentSettings } from "./settings.ts";
 
 type Obj = Record<string, unknown>;
-
-function configurableOf(config: LangGraphRunnableConfig): Obj {
-  return (config.configurable ?? {}) as Obj;
-}
 
 /** The caller's Authorization header, present when the operator lists it in http.configurable_headers. */
 function callerAuthorization(configurable: Obj): string | undefined {

@@ -11,7 +11,7 @@ import {
 import { registry } from "@langchain/langgraph/zod";
 import { z } from "zod";
 import type { GraphContext } from "../../registry.ts";
-import { settingsModel } from "../model-settings.ts";
+import { configurableOf, settingsModel } from "../model-settings.ts";
 import { defaultPlan, parsePlan, readReview } from "./plan.ts";
 import { parseResearchAgentSettings, researchAgentSettings } from "./settings.ts";
 
@@ -49,17 +49,15 @@ function text(message: BaseMessage | undefined): string {
   return typeof content === "string" ? content : content.map((p) => ("text" in p ? String(p.text) : "")).join("");
 }
 
-const configurableOf = (config: LangGraphRunnableConfig) => (config.configurable ?? {}) as Obj;
-
 /**
  * Plan → human review of the plan (`interrupt`) → one research step per plan item in parallel
  * (`Send`) → report. Progress streams as `custom` events: `{type: "progress", stage, …}`.
  */
 export function createResearchAgent(ctx: GraphContext) {
+  const settingsFor = (config: LangGraphRunnableConfig) => parseResearchAgentSettings(configurableOf(config));
   const modelFor = (config: LangGraphRunnableConfig) => {
-    const configurable = configurableOf(config);
-    const settings = parseResearchAgentSettings(configurable);
-    return { settings, model: settingsModel(settings, configurable, ctx.providers) };
+    const settings = settingsFor(config);
+    return { settings, model: settingsModel(settings, configurableOf(config), ctx.providers) };
   };
 
   return new StateGraph(ResearchState, researchAgentSettings)
@@ -78,8 +76,8 @@ export function createResearchAgent(ctx: GraphContext) {
       return { topic, plan, feedback: "", findings: [] };
     })
     .addNode("review", (state: State, config) => {
-      const { settings } = modelFor(config);
-      if (!settings.review_plan) return { plan: state.plan };
+      // Only the settings: this node calls no model.
+      if (!settingsFor(config).review_plan) return { plan: state.plan };
       const review = interrupt({ question: "Approve this research plan?", topic: state.topic, plan: state.plan });
       const decision = readReview(review, state.plan);
       return "replan" in decision ? { plan: [], feedback: decision.replan || "Make a different plan." } : decision;
