@@ -2,7 +2,7 @@ import type { Access } from "@fractal/infra/auth/access";
 import { canSee } from "@fractal/infra/auth/access";
 import type { AuthEvent, AuthResource, Decision } from "@fractal/infra/auth/policy";
 import type { AuthUser } from "@fractal/infra/auth/user";
-import { AppError } from "@fractal/infra/errors";
+import { AppError, notFound } from "@fractal/infra/errors";
 import type { Context } from "hono";
 import type { AppEnv } from "./env.ts";
 
@@ -46,7 +46,7 @@ async function assertVisible(
   if (action !== "read" && canSee(metadata, await accessFor(c, `${resource}:read` as AuthEvent, { id }))) {
     throw new AppError("forbidden", `not allowed to ${action} ${NAMES[resource]} '${id}'`);
   }
-  throw new AppError("not_found", `${NAMES[resource]} '${id}' not found`);
+  throw notFound(NAMES[resource], id);
 }
 
 /** Loads the resource a request acts on and applies the caller's decision to it. */

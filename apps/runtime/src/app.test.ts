@@ -4,6 +4,9 @@ import { createApp } from "./app.ts";
 import type { Config } from "./config.ts";
 import { createDeps, type Deps } from "./deps.ts";
 
+/** Error bodies are JSON only for clients that ask for it. */
+const JSON_ERRORS = { accept: "application/json" };
+
 // One in-memory PGlite for the file: createApp does no I/O, so requests go through app.request().
 const config: Config = {
   port: 0,
@@ -82,16 +85,33 @@ describe("createApp", () => {
   });
 
   test("test routes are absent unless enabled", async () => {
-    const res = await createApp(deps).request("/internal/truncate", { method: "POST", body: "{}" });
+    const res = await createApp(deps).request("/internal/truncate", {
+      method: "POST",
+      body: "{}",
+      headers: JSON_ERRORS,
+    });
     expect(res.status).toBe(404);
     expect(await res.json()).toMatchObject({ error: "not_found" });
+  });
+
+  test("error bodies are the bare message (the SDK shows `HTTP <status>: <body>`) unless JSON is asked for", async () => {
+    const app = createApp(deps);
+    const id = crypto.randomUUID();
+    const plain = await app.request(`/threads/${id}`);
+    expect(plain.status).toBe(404);
+    expect(plain.headers.get("content-type")).toStartWith("text/plain");
+    expect(plain.headers.get("x-error-code")).toBe("not_found");
+    expect(await plain.text()).toBe(`Thread with ID ${id} not found`);
+    const json = await app.request(`/threads/${id}`, { headers: JSON_ERRORS });
+    expect(await json.json()).toEqual({ error: "not_found", message: `Thread with ID ${id} not found` });
+    expect(await (await app.request(`/assistants/${id}`)).text()).toStartWith("Assistant not found");
   });
 
   test("bodies over the configured limit are refused with 413 JSON", async () => {
     const res = await createApp(deps).request("/threads/search", {
       method: "POST",
       body: JSON.stringify({ metadata: { pad: "x".repeat(2000) } }),
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", ...JSON_ERRORS },
     });
     expect(res.status).toBe(413);
     expect(await res.json()).toMatchObject({ error: "payload_too_large" });
@@ -110,7 +130,7 @@ describe("createApp", () => {
         threads: { ...deps.storage.threads, count: () => Promise.reject(new Error("disk on fire")) },
       },
     });
-    const res = await app.request("/threads/count", { method: "POST" });
+    const res = await app.request("/threads/count", { method: "POST", headers: JSON_ERRORS });
     expect(res.status).toBe(500);
     expect(await res.json()).toEqual({ error: "internal_error", message: "internal server error" });
     expect(lines.some((l) => l.includes("disk on fire"))).toBe(true);

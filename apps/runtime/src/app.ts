@@ -1,6 +1,6 @@
 import type { UserApp } from "@fractal/graphs/langgraph-config";
 import { createAuthMiddleware } from "@fractal/infra/hono/auth";
-import { createErrorHandler, notFoundHandler } from "@fractal/infra/hono/error-handler";
+import { createErrorHandler, notFoundHandler, renderError } from "@fractal/infra/hono/error-handler";
 import { createOpenApiRegistry } from "@fractal/infra/hono/openapi";
 import { createRequestContext } from "@fractal/infra/hono/request-context";
 import { Hono } from "hono";
@@ -56,13 +56,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
     bodyLimit({
       maxSize: deps.config.maxBodyBytes,
       onError: (c) =>
-        c.json(
-          {
-            error: "payload_too_large",
-            message: `request body exceeds the limit of ${deps.config.maxBodyBytes} bytes`,
-          },
-          413,
-        ),
+        renderError(c, "payload_too_large", `request body exceeds the limit of ${deps.config.maxBodyBytes} bytes`),
     }),
   );
 

@@ -18,7 +18,7 @@ Usage:
   fractal new-graph NAME [--graphs-dir DIR]
                                        add a catalog graph (graph, test, catalog entry)
 
-Environment: PORT, HOST, LANGGRAPH_CONFIG, FRACTAL_DATA_DIR, DATABASE_URL (alias POSTGRES_URI),
+Environment: PORT, HOST, FRACTAL_CONFIG, LANGGRAPH_CONFIG, FRACTAL_DATA_DIR, DATABASE_URL (alias POSTGRES_URI),
 REDIS_URL (alias REDIS_URI), LOG_LEVEL, FRACTAL_MIGRATE, FRACTAL_MAX_BODY_BYTES. Flags win over env.
 Without DATABASE_URL data lives in an embedded PostgreSQL (PGlite) under the data dir (./.fractal).`;
 

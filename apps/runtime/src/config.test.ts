@@ -77,7 +77,7 @@ describe("loadConfig", () => {
     const dir = mkdtempSync(join(tmpdir(), "fractal-config-lg-"));
     writeFileSync(join(dir, "langgraph.json"), "{}");
     expect(loadConfig({}, {}, dir).langgraphConfig).toBe(join(dir, "langgraph.json"));
-    expect(() => loadConfig({ LANGGRAPH_CONFIG: "missing.json" }, {}, dir)).toThrow(/no file at/);
+    expect(() => loadConfig({ FRACTAL_CONFIG: "missing.json" }, {}, dir)).toThrow(/no file at/);
   });
 });
 

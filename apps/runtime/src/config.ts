@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
+import type { GraphDefaults } from "@fractal/graphs/default-assistants";
 import type { ProviderSettings } from "@fractal/graphs/providers";
 import { z } from "zod";
 
@@ -11,7 +12,7 @@ const bool = z
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(2024),
   HOST: z.string().min(1).default("localhost"),
-  LANGGRAPH_CONFIG: z.string().min(1).optional(),
+  FRACTAL_CONFIG: z.string().min(1).optional(),
   FRACTAL_DATA_DIR: z.string().min(1).default(".fractal"),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
   POSTGRES_URI: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
@@ -105,7 +106,7 @@ export class ConfigError extends Error {
 const FLAG_FOR: Record<string, string> = {
   PORT: "--port",
   HOST: "--host",
-  LANGGRAPH_CONFIG: "--config",
+  FRACTAL_CONFIG: "--config",
   FRACTAL_DATA_DIR: "--data-dir",
 };
 
@@ -119,7 +120,7 @@ export function loadConfig(
     ...env,
     ...(flags.port !== undefined ? { PORT: flags.port } : {}),
     ...(flags.host !== undefined ? { HOST: flags.host } : {}),
-    ...(flags.config !== undefined ? { LANGGRAPH_CONFIG: flags.config } : {}),
+    ...(flags.config !== undefined ? { FRACTAL_CONFIG: flags.config } : {}),
     ...(flags["data-dir"] !== undefined ? { FRACTAL_DATA_DIR: flags["data-dir"] } : {}),
   };
   // Empty variables count as unset, as shells and compose files often leave them.
@@ -141,13 +142,13 @@ export function loadConfig(
   }
   const databaseUrl = e.DATABASE_URL ?? e.POSTGRES_URI;
   const defaultGraphConfig = resolve(cwd, "langgraph.json");
-  const langgraphConfig = e.LANGGRAPH_CONFIG
-    ? resolve(cwd, e.LANGGRAPH_CONFIG)
+  const langgraphConfig = e.FRACTAL_CONFIG
+    ? resolve(cwd, e.FRACTAL_CONFIG)
     : existsSync(defaultGraphConfig)
       ? defaultGraphConfig
       : undefined;
   if (langgraphConfig && !existsSync(langgraphConfig)) {
-    throw new ConfigError(`invalid configuration:\n  LANGGRAPH_CONFIG (or --config): no file at ${langgraphConfig}`);
+    throw new ConfigError(`invalid configuration:\n  FRACTAL_CONFIG (or --config): no file at ${langgraphConfig}`);
   }
   return {
     port: e.PORT,
@@ -219,6 +220,31 @@ export function readProviderSettings(env: Record<string, string | undefined> = p
     ollama: { baseUrl: value("OLLAMA_BASE_URL") },
     "openai-compatible": pair("OPENAI_COMPATIBLE"),
   };
+}
+
+/**
+ * `LANGGRAPH_CONFIG`: JSON of graph id → the config of that graph's default assistant
+ * (`{"agent": {"configurable": {...}}, "other": {"context": {...}}}`), as the LangGraph servers
+ * read it. A `context` key becomes the assistant's context. Read after the langgraph.json `env`
+ * block is applied; a value that is not such an object is an error naming the variable.
+ */
+export function readGraphDefaults(env: Record<string, string | undefined> = process.env): GraphDefaults {
+  const raw = env.LANGGRAPH_CONFIG;
+  if (!raw) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (error) {
+    throw new Error(`LANGGRAPH_CONFIG is not valid JSON: ${(error as Error).message}`);
+  }
+  const graphs = z.record(z.string(), z.record(z.string(), z.unknown())).safeParse(parsed);
+  if (!graphs.success) throw new Error("LANGGRAPH_CONFIG must be a JSON object of graph id → config object");
+  return Object.fromEntries(
+    Object.entries(graphs.data).map(([graphId, { context, ...config }]) => [
+      graphId,
+      { config, context: (context ?? {}) as Record<string, unknown> },
+    ]),
+  );
 }
 
 /** Applies a langgraph.json `env` block before graphs load; variables already set win. */

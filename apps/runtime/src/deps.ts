@@ -27,7 +27,7 @@ import { openDatabase } from "@fractal/infra/storage/database";
 import { createStorage, type Storage } from "@fractal/infra/storage/storage";
 import type { StoreIndex } from "@fractal/infra/storage/store-vectors";
 import { createDeliverer, type Deliverer } from "@fractal/infra/webhooks/deliverer";
-import { applyGraphEnv, type Config, readProviderSettings } from "./config.ts";
+import { applyGraphEnv, type Config, readGraphDefaults, readProviderSettings } from "./config.ts";
 import { VERSION } from "./version.ts";
 
 /** Everything a request handler may use, built once per process. */
@@ -106,6 +106,7 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
   }
   // Read after the langgraph.json env block is applied, so its .env may carry the keys.
   const graphs = createGraphRegistry(sources, { providers: readProviderSettings() });
+  const graphDefaults = readGraphDefaults();
   const auth = createAuthSetup(config, customAuth);
   if (auth.authenticate) logger.info("auth on", { policy: auth.policy, public_paths: config.auth.publicPaths });
 
@@ -131,7 +132,7 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
       storeIndex,
       onWarning: (message) => logger.warn(message),
     });
-    await ensureDefaultAssistants(storage.assistants, graphs.ids());
+    await ensureDefaultAssistants(storage.assistants, graphs.ids(), graphDefaults);
     logger.info("database ready", { kind: database.kind, ms: Math.round(performance.now() - started) });
     const events = createRunEventLog({ retainMs: config.streamRetainMs });
     const control = createLocalRunControl();
@@ -187,7 +188,7 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
       scheduler,
       auth,
       http,
-      ensureDefaults: (graphIds) => ensureDefaultAssistants(storage.assistants, graphIds),
+      ensureDefaults: (graphIds) => ensureDefaultAssistants(storage.assistants, graphIds, graphDefaults),
       version: VERSION,
       close: async () => {
         await scheduler.stop();

@@ -129,7 +129,8 @@ export async function rawRequest(
   body?: string,
   headers: Record<string, string> = { "content-type": "application/json" },
 ): Promise<{ status: number; body: unknown }> {
-  const res = await fetch(`${url}${path}`, { method, body, headers });
+  // Error bodies are JSON only for clients that ask for it (the SDK gets the bare message).
+  const res = await fetch(`${url}${path}`, { method, body, headers: { accept: "application/json", ...headers } });
   const text = await res.text();
   let parsed: unknown = text;
   try {

@@ -137,7 +137,8 @@ for (const mode of MODES) {
         .filter((e) => e.event === "custom")
         .map((e) => (e.data as { tick: number }).tick);
       expect(ticks).toEqual([0, 1, 2, 3, 4, 5]);
-      expect(rest.at(-1)?.event).toBe("end");
+      // The stream closes after the last event; the protocol has no terminal `end` event.
+      expect(rest.at(-1)?.event).toBe("custom");
     });
 
     test("a stateless run's stream can be joined by run id alone (GET /runs/{run_id}/stream)", async () => {
@@ -153,7 +154,7 @@ for (const mode of MODES) {
       expect(events.filter((e) => e.event === "custom").map((e) => (e.data as { tick: number }).tick)).toEqual([
         0, 1, 2,
       ]);
-      expect(events.at(-1)?.event).toBe("end");
+      expect(events.some((e) => e.event === "end")).toBe(false);
     });
 
     test("stateless wait deletes its temporary thread unless on_completion=keep", async () => {
@@ -168,7 +169,7 @@ for (const mode of MODES) {
       expect(await server.client.threads.count()).toBe(before + 1);
     });
 
-    test("stream: metadata first, requested modes, strictly increasing ids, end last", async () => {
+    test("stream: metadata first, requested modes, strictly increasing ids, no end event", async () => {
       const thread = await server.client.threads.create();
       const events = await collect(
         server.client.runs.stream(thread.thread_id, "agent", {
@@ -179,7 +180,7 @@ for (const mode of MODES) {
       const names = events.map((e) => e.event);
       expect(names[0]).toBe("metadata");
       expect(events[0]?.data).toMatchObject({ attempt: 1 });
-      expect(names.at(-1)).toBe("end");
+      expect(names).not.toContain("end");
       for (const mode of ["values", "updates", "messages", "debug", "tasks", "checkpoints"])
         expect(names).toContain(mode);
       const tokens = events
@@ -256,7 +257,7 @@ for (const mode of MODES) {
       const only = await collect(
         server.client.runs.stream(null, "agent", { input: human("z"), streamMode: "events" }) as AsyncIterable<Event>,
       );
-      expect(new Set(only.map((e) => e.event))).toEqual(new Set(["metadata", "events", "end"]));
+      expect(new Set(only.map((e) => e.event))).toEqual(new Set(["metadata", "events"]));
     });
 
     test("stream_subgraphs names subgraph events mode|namespace", async () => {
@@ -467,7 +468,7 @@ for (const mode of MODES) {
         }) as AsyncIterable<Event>,
       );
       expect(everything.map((e) => e.id)).toEqual(all.map((e) => e.id));
-      // stream_mode narrows a join to those modes (metadata and end always come).
+      // stream_mode narrows a join to those modes (metadata always comes).
       const customOnly = await collect(
         server.client.runs.joinStream(thread.thread_id, run?.run_id as string, {
           lastEventId: "-1",
@@ -475,7 +476,7 @@ for (const mode of MODES) {
         }) as AsyncIterable<Event>,
       );
       expect(customOnly.map((e) => e.id)).toEqual(
-        all.filter((e) => ["metadata", "custom", "end"].includes(e.event)).map((e) => e.id),
+        all.filter((e) => ["metadata", "custom"].includes(e.event)).map((e) => e.id),
       );
       expect(customOnly.filter((e) => e.event === "custom").length).toBe(5);
     });

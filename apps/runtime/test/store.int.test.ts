@@ -16,7 +16,11 @@ for (const mode of MODES) {
     beforeEach(async () => server.truncate());
 
     const raw = (method: string, path: string, body?: unknown) =>
-      fetch(`${server.url}${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body) });
+      fetch(`${server.url}${path}`, {
+        method,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        headers: { accept: "application/json" },
+      });
 
     test("put, get, replace and delete an item; a missing item is null", async () => {
       const store = server.client.store;

@@ -23,7 +23,7 @@ for (const mode of MODES) {
             signal: controller.signal,
           } as never) as AsyncIterable<Event>) {
             seen.push(e);
-            if (seen.filter((x) => x.event === "end").length === 2) controller.abort();
+            if (seen.filter((x) => x.event === "values").length === 4) controller.abort();
           }
         } catch {
           // aborted on purpose
@@ -36,13 +36,13 @@ for (const mode of MODES) {
       controller.abort();
       const names = seen.map((e) => e.event);
       expect(names.filter((n) => n === "metadata").length).toBe(2);
-      expect(names.filter((n) => n === "end").length).toBe(2);
-      expect(names.every((n) => ["metadata", "values", "end"].includes(n))).toBe(true);
+      expect(names.every((n) => ["metadata", "values"].includes(n))).toBe(true);
       const lastValues = seen.filter((e) => e.event === "values").at(-1)?.data as { messages: unknown[] };
       expect(lastValues.messages.length).toBe(4);
 
-      // Resuming after the first run's end replays exactly the second run.
-      const firstEnd = seen.find((e) => e.event === "end")?.id as string;
+      // Resuming after the first run's last event replays exactly the second run.
+      const secondStart = seen.findLastIndex((e) => e.event === "metadata");
+      const firstEnd = seen[secondStart - 1]?.id as string;
       const resumeController = new AbortController();
       const resumed: Event[] = [];
       try {
@@ -52,7 +52,7 @@ for (const mode of MODES) {
           signal: resumeController.signal,
         } as never) as AsyncIterable<Event>) {
           resumed.push(e);
-          if (e.event === "end") resumeController.abort();
+          if (resumed.filter((x) => x.event === "values").length === 2) resumeController.abort();
         }
       } catch {
         // aborted on purpose

@@ -140,6 +140,7 @@ for (const mode of MODES) {
         const res = await fetch(`${server.url}/runs`, {
           method: "POST",
           body: JSON.stringify({ assistant_id: "slow", input: {}, webhook }),
+          headers: { accept: "application/json" },
         });
         expect([webhook, res.status]).toEqual([webhook, 422]);
         expect(((await res.json()) as { message: string }).message).toMatch(/webhook/);

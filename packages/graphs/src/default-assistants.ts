@@ -17,14 +17,23 @@ export function defaultAssistantId(graphId: string): string {
   return id;
 }
 
+/** What a graph's default assistant starts with (the operator's `LANGGRAPH_CONFIG`). */
+export type GraphDefaults = Record<string, { config: Record<string, unknown>; context: Record<string, unknown> }>;
+
 /** Creates the default assistant of every graph that lacks one; existing ones are left alone. */
-export async function ensureDefaultAssistants(store: AssistantStore, graphIds: string[]): Promise<void> {
+export async function ensureDefaultAssistants(
+  store: AssistantStore,
+  graphIds: string[],
+  defaults: GraphDefaults = {},
+): Promise<void> {
   for (const graphId of graphIds) {
     await store.create({
       assistant_id: defaultAssistantId(graphId),
       graph_id: graphId,
       name: graphId,
       metadata: { created_by: "system" },
+      config: defaults[graphId]?.config,
+      context: defaults[graphId]?.context,
       if_exists: "do_nothing",
     });
   }

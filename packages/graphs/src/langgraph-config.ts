@@ -3,10 +3,11 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import { parseEnv } from "node:util";
 import type { OnHandler } from "@fractal/infra/auth/handler-policy";
 import type { StoreIndex } from "@fractal/infra/storage/store-vectors";
+import { Graph } from "@langchain/langgraph";
 import { z } from "zod";
 import { createEmbeddings } from "./embeddings.ts";
 import type { ProviderSettings } from "./providers.ts";
-import type { GraphSource } from "./registry.ts";
+import type { GraphContext, GraphSource } from "./registry.ts";
 
 /** The subset of `langgraph.json` (the `langgraph dev` format) this runtime reads. */
 export const langGraphConfigSchema = z
@@ -119,11 +120,19 @@ async function importExport(spec: string, baseDir: string, what: string): Promis
   return module[exportName];
 }
 
-/** Imports every graph named by the config (`./file.ts:exportName`; default export when no name). */
+/**
+ * Imports every graph named by the config (`./file.ts:exportName`; default export when no name).
+ * An exported function is a graph factory in the LangGraph convention: it receives the run's
+ * config (`{configurable, ...}`, the assistant's merged with the run's), not our GraphContext.
+ */
 export async function loadConfigGraphs(config: LangGraphConfig, baseDir: string): Promise<Record<string, GraphSource>> {
   const graphs: Record<string, GraphSource> = {};
   for (const [graphId, spec] of Object.entries(config.graphs)) {
-    graphs[graphId] = (await importExport(spec, baseDir, `graph '${graphId}'`)) as GraphSource;
+    const source = (await importExport(spec, baseDir, `graph '${graphId}'`)) as GraphSource;
+    graphs[graphId] =
+      typeof source === "function" && !(source instanceof Graph)
+        ? (ctx: GraphContext) => (source as (config: unknown) => unknown)(ctx.config)
+        : source;
   }
   return graphs;
 }

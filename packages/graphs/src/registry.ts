@@ -7,7 +7,10 @@ import type { ProviderSettings } from "./providers.ts";
 export interface GraphContext {
   checkpointer: BaseCheckpointSaver;
   store?: BaseStore;
-  /** The assistant's config. Run-level settings reach nodes through their `config` argument. */
+  /**
+   * For a run, the run's config (the assistant's merged with the run's, as nodes see it); outside a
+   * run (state reads and updates, schemas), the assistant's config.
+   */
   config: Record<string, unknown>;
   /** Model-provider keys and endpoints, for the model factory (set by the registry's services). */
   providers?: ProviderSettings;

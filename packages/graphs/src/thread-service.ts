@@ -6,6 +6,7 @@ import {
   type ApiThreadState,
   type CheckpointSelector,
   EMPTY_STATE,
+  pauseOf,
   readHistory,
   readState,
   type UpdateStateResult,
@@ -44,7 +45,15 @@ export function createThreadService(storage: Storage, graphs: GraphRegistry): Th
     const graphId = thread.metadata.graph_id;
     if (typeof graphId !== "string") return undefined;
     if (!graphs.has(graphId)) throw new AppError("conflict", `thread's graph '${graphId}' is not served here`);
-    return graphs.resolve(graphId, { checkpointer: storage.checkpoints.saver, store: storage.store, config: {} });
+    // A graph factory is built as the thread's assistant configures it (a dynamic graph's nodes may
+    // depend on that config), so a state update names the same nodes its runs had.
+    const assistantId = thread.metadata.assistant_id;
+    const assistant = typeof assistantId === "string" ? await storage.assistants.find(assistantId) : undefined;
+    return graphs.resolve(graphId, {
+      checkpointer: storage.checkpoints.saver,
+      store: storage.store,
+      config: assistant?.config ?? {},
+    });
   };
 
   const requireGraph = async (thread: Thread): Promise<AnyCompiledGraph> => {
@@ -60,11 +69,10 @@ export function createThreadService(storage: Storage, graphs: GraphRegistry): Th
   /** Keeps the thread row's values/status/interrupts in step with its latest checkpoint. */
   const recordLatest = async (thread: Thread, graph: AnyCompiledGraph) => {
     const state = await readState(graph, thread.thread_id);
-    const interrupts: Obj = {};
-    for (const task of state.tasks) if (task.interrupts.length > 0) interrupts[task.id] = task.interrupts;
+    const { interrupts, paused } = pauseOf(state);
     return storage.threads.recordState(thread.thread_id, {
       values: state.values,
-      status: Object.keys(interrupts).length > 0 ? "interrupted" : "idle",
+      status: paused ? "interrupted" : "idle",
       interrupts,
     });
   };

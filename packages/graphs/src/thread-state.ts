@@ -93,6 +93,19 @@ export function serializeSnapshot(snapshot: StateSnapshot): ApiThreadState {
 }
 
 /** Which checkpoint of a thread a request names: by id, or by a checkpoint object. */
+/**
+ * A state's pending interrupts by task id, and whether the thread waits on it: an interrupt, or
+ * nodes still to run (interrupt_before/after, or an edited state that left work to do).
+ */
+export function pauseOf(state: Pick<ApiThreadState, "tasks" | "next">): {
+  interrupts: Record<string, ApiInterrupt[]>;
+  paused: boolean;
+} {
+  const interrupts: Record<string, ApiInterrupt[]> = {};
+  for (const task of state.tasks) if (task.interrupts.length > 0) interrupts[task.id] = task.interrupts;
+  return { interrupts, paused: Object.keys(interrupts).length > 0 || state.next.length > 0 };
+}
+
 export interface CheckpointSelector {
   checkpoint_id?: string;
   checkpoint?: { checkpoint_id?: string; checkpoint_ns?: string; checkpoint_map?: Obj | null };

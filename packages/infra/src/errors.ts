@@ -43,9 +43,14 @@ export class AppError extends Error {
   }
 }
 
-/** Unknown id of a resource: `notFound("thread", id)`. */
+/**
+ * Unknown id of a resource: `notFound("thread", id)`. The texts follow the reference server's
+ * (`Thread with ID <id> not found`, `Assistant not found`), which SDK users see as the error message.
+ */
 export function notFound(resource: string, id: string): AppError {
-  return new AppError("not_found", `${resource} '${id}' not found`);
+  if (resource === "assistant") return new AppError("not_found", `Assistant not found: '${id}'`);
+  const name = resource.charAt(0).toUpperCase() + resource.slice(1);
+  return new AppError("not_found", `${name} with ID ${id} not found`);
 }
 
 export function conflict(message: string, details?: unknown): AppError {

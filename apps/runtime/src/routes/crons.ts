@@ -1,6 +1,6 @@
 import type { RunKwargs } from "@fractal/graphs/runs/run-kwargs";
 import { canSee } from "@fractal/infra/auth/access";
-import { AppError } from "@fractal/infra/errors";
+import { notFound } from "@fractal/infra/errors";
 import type { OpenApiRegistry } from "@fractal/infra/hono/openapi";
 import { assertWebhookUrl } from "@fractal/infra/webhooks/url-guard";
 import type { Context, Hono } from "hono";
@@ -80,7 +80,7 @@ async function createCron(c: Context<AppEnv>, body: CreateCronBody, threadId?: s
     metadata: {},
   });
   if (!canSee(assistant.metadata, run.assistant_access)) {
-    throw new AppError("not_found", `assistant '${body.assistant_id}' not found`);
+    throw notFound("assistant", body.assistant_id);
   }
   const cron = await deps.storage.crons.create({
     ...settings,

@@ -1,7 +1,7 @@
 import { filterModes } from "@fractal/graphs/runs/stream-filter";
 import { threadEvents } from "@fractal/graphs/runs/thread-stream";
 import { type Access, canSee } from "@fractal/infra/auth/access";
-import { AppError } from "@fractal/infra/errors";
+import { AppError, notFound } from "@fractal/infra/errors";
 import type { OpenApiRegistry } from "@fractal/infra/hono/openapi";
 import { streamEvents } from "@fractal/infra/hono/sse";
 import type { Context, Hono } from "hono";
@@ -177,7 +177,7 @@ export function registerRunOpsRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
         const visible = c.var.user
           ? await visibleRun()
           : deps.events.isClosed(params.run_id) !== undefined || (await find()) !== undefined;
-        if (!visible) throw new AppError("not_found", `run '${params.run_id}' not found`);
+        if (!visible) throw notFound("run", params.run_id);
         return joinStream(c, params.run_id, query);
       },
     ),

@@ -5,7 +5,7 @@ import type { BaseMessage } from "@langchain/core/messages";
 import { type BaseCheckpointSaver, Command } from "@langchain/langgraph";
 import type { AnyCompiledGraph } from "../registry.ts";
 import { stripRuntime, toApiValue } from "../serialize.ts";
-import { serializeSnapshot, threadConfig } from "../thread-state.ts";
+import { pauseOf, serializeSnapshot, threadConfig } from "../thread-state.ts";
 import { streamWithEvents } from "./event-stream.ts";
 import { createLegacyMessageStream } from "./message-stream.ts";
 import type { RunKwargs, StreamMode } from "./run-kwargs.ts";
@@ -52,9 +52,12 @@ export function runConfig(run: Run, assistant: Assistant, kwargs: RunKwargs): Ob
   const own = kwargs.config ?? {};
   const checkpoint = threadConfig(run.thread_id, { checkpoint_id: kwargs.checkpoint_id, checkpoint: kwargs.checkpoint })
     .configurable as Obj;
+  const recursionLimit = (own.recursion_limit ?? base.recursion_limit) as number | undefined;
   return {
     ...base,
     ...own,
+    // The API spells it recursion_limit; LangGraph reads recursionLimit.
+    ...(recursionLimit !== undefined ? { recursionLimit } : {}),
     configurable: {
       ...mergedConfigurable(assistant, kwargs),
       ...checkpoint,
@@ -144,9 +147,7 @@ async function settle(graph: AnyCompiledGraph, run: Run, ended: RunStatus, lent:
   const base = threadConfig(run.thread_id);
   const snapshot = await graph.getState({ ...base, configurable: { ...base.configurable, ...lent } });
   const state = snapshot.createdAt ? serializeSnapshot(snapshot) : undefined;
-  const interrupts: Obj = {};
-  for (const task of state?.tasks ?? []) if (task.interrupts.length > 0) interrupts[task.id] = task.interrupts;
-  const paused = Object.keys(interrupts).length > 0 || (state?.next.length ?? 0) > 0;
+  const { interrupts, paused } = state ? pauseOf(state) : { interrupts: {}, paused: false };
   const status: RunStatus = ended === "success" && paused ? "interrupted" : ended;
   return {
     status,

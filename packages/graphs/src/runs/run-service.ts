@@ -1,5 +1,6 @@
 import { type Access, canSee } from "@fractal/infra/auth/access";
 import { AppError } from "@fractal/infra/errors";
+import { isUuid } from "@fractal/infra/ids";
 import type { RunControl } from "@fractal/infra/run-control";
 import type { RunEventLog } from "@fractal/infra/run-events";
 import type { Assistant } from "@fractal/infra/storage/assistants";
@@ -15,8 +16,11 @@ import type { Dispatcher } from "./worker.ts";
 
 type Obj = Record<string, unknown>;
 
-const HEX_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const FINAL: RunStatus[] = ["success", "error", "timeout", "interrupted"];
+
+/** The reference server's text for a run whose assistant id is neither an assistant nor a graph. */
+const noAssistant = (idOrGraph: string) =>
+  new AppError("not_found", `No assistant found for '${idOrGraph}': it is neither an assistant id nor a graph id`);
 
 export interface CreateRunRequest {
   assistant_id: string;
@@ -62,13 +66,13 @@ export function createRunService(options: RunServiceOptions): RunService {
 
   /** An assistant id, or a graph id standing for its default assistant (as the SDK allows). */
   const resolveAssistant = async (idOrGraph: string) => {
-    const assistantId = HEX_ID.test(idOrGraph)
+    const assistantId = isUuid(idOrGraph)
       ? idOrGraph
       : graphs.has(idOrGraph)
         ? defaultAssistantId(idOrGraph)
         : undefined;
     const assistant = assistantId ? await storage.assistants.find(assistantId) : undefined;
-    if (!assistant) throw new AppError("not_found", `assistant '${idOrGraph}' not found`);
+    if (!assistant) throw noAssistant(idOrGraph);
     graphs.require(assistant.graph_id);
     return assistant;
   };
@@ -109,7 +113,7 @@ export function createRunService(options: RunServiceOptions): RunService {
       assertWebhookUrl(request.kwargs.webhook, options.webhookPolicy ?? { allowedHosts: [] });
       const assistant = await resolveAssistant(request.assistant_id);
       if (!canSee(assistant.metadata, request.assistant_access)) {
-        throw new AppError("not_found", `assistant '${request.assistant_id}' not found`);
+        throw noAssistant(request.assistant_id);
       }
       graphs.validate(assistant.graph_id, mergedConfigurable(assistant, request.kwargs));
       const temporary = threadId === undefined;

@@ -9,7 +9,7 @@ import { MemorySaver } from "@langchain/langgraph";
 import type { GraphRegistry } from "../registry.ts";
 import { readState } from "../thread-state.ts";
 import { cancelRuns } from "./cancel-runs.ts";
-import { executeRun, type RunOutcome } from "./execute-run.ts";
+import { executeRun, type RunOutcome, runConfig } from "./execute-run.ts";
 import type { RunKwargs } from "./run-kwargs.ts";
 
 export interface WorkerOptions {
@@ -158,7 +158,7 @@ export function createWorker(options: WorkerOptions): Worker {
       const graph = await graphs.resolve(assistant.graph_id, {
         checkpointer: storage.checkpoints.saver,
         store: storage.store,
-        config: assistant.config,
+        config: runConfig(run, assistant, kwargs),
       });
       const limit = options.runTimeoutMs ?? 0;
       const timer =

@@ -1,8 +1,31 @@
 import type { Context, Env } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { AppError } from "../errors.ts";
+import { AppError, type ErrorCode } from "../errors.ts";
 import type { RequestVariables } from "./request-context.ts";
+
+/**
+ * Whether the client asked for a JSON error body. The LangGraph SDK sends no Accept header and
+ * shows `HTTP <status>: <body text>`, so by default the body is the bare message (as the reference
+ * server answers); a client that sends `Accept: application/json` gets `{error, message, details}`.
+ * Either way the code travels in the `X-Error-Code` header.
+ */
+function wantsJson(c: Context): boolean {
+  return (c.req.header("accept") ?? "").toLowerCase().includes("application/json");
+}
+
+/** Renders an AppError in the form the client negotiated (see wantsJson). */
+export function errorResponse(c: Context, error: AppError): Response {
+  c.header("X-Error-Code", error.code);
+  const status = error.status as ContentfulStatusCode;
+  if (wantsJson(c)) return c.json(error.toJSON(), status);
+  return c.text(error.message, status);
+}
+
+/** Shorthand for routes and middleware that answer an error without throwing. */
+export function renderError(c: Context, code: ErrorCode, message: string): Response {
+  return errorResponse(c, new AppError(code, message));
+}
 
 /** The one place errors become responses: AppError → its status; anything unknown → 500 (logged). */
 export function createErrorHandler<E extends Env & { Variables: RequestVariables }>() {
@@ -15,7 +38,7 @@ export function createErrorHandler<E extends Env & { Variables: RequestVariables
       error = new AppError("internal_error", "internal server error");
     }
     if (error.status >= 500 && err instanceof AppError) c.var.logger?.error("server error", { error: err });
-    return c.json(error.toJSON(), error.status as ContentfulStatusCode);
+    return errorResponse(c, error);
   };
 }
 
@@ -36,7 +59,7 @@ function fromHttpException(err: HTTPException): AppError {
   }
 }
 
-/** 404 for unknown paths, in the same JSON shape. */
+/** 404 for unknown paths, in the same negotiated shape. */
 export function notFoundHandler(c: Context) {
-  return c.json({ error: "not_found", message: `no route for ${c.req.method} ${c.req.path}` }, 404);
+  return renderError(c, "not_found", `no route for ${c.req.method} ${c.req.path}`);
 }

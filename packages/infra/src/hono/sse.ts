@@ -26,8 +26,12 @@ export function streamEvents(c: Context, options: EventStreamOptions): Response 
     }, options.heartbeatMs);
     try {
       for await (const event of options.open(controller.signal)) {
+        // `end` marks the close of a run inside the log; the wire protocol has no such event.
+        if (event.event === "end") {
+          ended = true;
+          continue;
+        }
         await stream.writeSSE({ event: event.event, data: JSON.stringify(event.data ?? null), id: event.id });
-        if (event.event === "end") ended = true;
       }
       ended = true;
     } finally {

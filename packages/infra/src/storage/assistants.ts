@@ -1,6 +1,7 @@
 import { type Kysely, type Selectable, sql } from "kysely";
 import type { Access } from "../auth/access.ts";
 import { conflict, notFound } from "../errors.ts";
+import { isUuid } from "../ids.ts";
 import { accessCondition } from "./access-sql.ts";
 import { iso, type Page, type SortOrder, toJson, toPage } from "./json.ts";
 import type { AssistantsTable, AssistantVersionsTable, Tables } from "./schema.ts";
@@ -107,6 +108,7 @@ export function createAssistantStore(db: Kysely<Tables>): AssistantStore {
   return {
     get,
     async find(assistantId) {
+      if (!isUuid(assistantId)) return undefined;
       const row = await db
         .selectFrom("assistants")
         .selectAll()

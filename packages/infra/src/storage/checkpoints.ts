@@ -12,12 +12,24 @@ const CHECKPOINT_TABLES = ["checkpoints", "checkpoint_blobs", "checkpoint_writes
  * strings; a random suffix keeps sibling branches apart.
  */
 export class ForkSafePostgresSaver extends PostgresSaver {
-  /** Stamps the writing run's id on each checkpoint, so a rollback can remove exactly that run's. */
+  /**
+   * Stamps the writing run's id on each checkpoint, so a rollback can remove exactly that run's, and
+   * the run's metadata (its own, assistant_id, graph_id), so history can be filtered by it as on the
+   * Platform. LangGraph's internal keys (`langgraph_*`, `__*`) stay out.
+   */
   override put(...args: Parameters<PostgresSaver["put"]>): ReturnType<PostgresSaver["put"]> {
     const [config, checkpoint, metadata, newVersions] = args;
     const runId = config.configurable?.run_id;
+    const inherited: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(config.metadata ?? {})) {
+      if (!key.startsWith("langgraph_") && !key.startsWith("__")) inherited[key] = value;
+    }
     // CheckpointMetadata declares no extra keys, but the saver stores the whole object.
-    const stamped = typeof runId === "string" ? ({ ...metadata, run_id: runId } as typeof metadata) : metadata;
+    const stamped = {
+      ...inherited,
+      ...metadata,
+      ...(typeof runId === "string" ? { run_id: runId } : {}),
+    } as typeof metadata;
     return super.put(config, checkpoint, stamped, newVersions);
   }
 
