@@ -54,7 +54,7 @@ export const EMPTY_STATE: ApiThreadState = {
   interrupts: [],
 };
 
-function toCheckpointRef(config: RunnableConfig | undefined): CheckpointRef | null {
+export function toCheckpointRef(config: RunnableConfig | undefined): CheckpointRef | null {
   const c = config?.configurable;
   if (!c?.thread_id) return null;
   return {
@@ -65,19 +65,47 @@ function toCheckpointRef(config: RunnableConfig | undefined): CheckpointRef | nu
   };
 }
 
+/** A subgraph's state inside its task: the thread state less the top-level `interrupts` list. */
+function subgraphState(snapshot: StateSnapshot): ApiTask["state"] {
+  const { interrupts: _, ...state } = serializeSnapshot(snapshot);
+  return state as ApiThreadState;
+}
+
+/** Where a subgraph task keeps its state: its thread and namespace (the id only once it has one). */
+function subgraphRef(config: RunnableConfig): ApiTask["checkpoint"] {
+  const c = config.configurable ?? {};
+  return {
+    thread_id: String(c.thread_id ?? ""),
+    checkpoint_ns: String(c.checkpoint_ns ?? ""),
+    ...(c.checkpoint_id ? { checkpoint_id: String(c.checkpoint_id) } : {}),
+  } as CheckpointRef;
+}
+
+/**
+ * A `checkpoints` stream chunk (or a `debug` checkpoint payload) with the `checkpoint` and
+ * `parent_checkpoint` references that history entries carry, so a client can match the two.
+ */
+export function withCheckpointRefs(payload: Obj): Obj {
+  return {
+    ...payload,
+    checkpoint: toCheckpointRef(payload.config as RunnableConfig | undefined),
+    parent_checkpoint: toCheckpointRef(payload.parentConfig as RunnableConfig | undefined),
+  };
+}
+
 /** Turns a LangGraph state snapshot into the API shape. */
 export function serializeSnapshot(snapshot: StateSnapshot): ApiThreadState {
   const tasks: ApiTask[] = snapshot.tasks.map((task) => {
-    const state = task.state && "values" in task.state ? serializeSnapshot(task.state as StateSnapshot) : null;
+    const state = task.state && "values" in task.state ? subgraphState(task.state as StateSnapshot) : null;
     return {
       id: task.id,
       name: task.name,
       path: task.path,
       error: task.error ? String((task.error as Error).message ?? task.error) : null,
       interrupts: (task.interrupts ?? []).map((i) => toApiValue(i) as ApiInterrupt),
-      checkpoint: task.state && !("values" in task.state) ? toCheckpointRef(task.state as RunnableConfig) : null,
+      checkpoint: task.state && !("values" in task.state) ? subgraphRef(task.state as RunnableConfig) : null,
       state,
-      ...(task.result !== undefined ? { result: toApiValue(task.result) } : {}),
+      result: task.result === undefined ? null : toApiValue(task.result),
     };
   });
   return {
@@ -92,7 +120,6 @@ export function serializeSnapshot(snapshot: StateSnapshot): ApiThreadState {
   };
 }
 
-/** Which checkpoint of a thread a request names: by id, or by a checkpoint object. */
 /**
  * A state's pending interrupts by task id, and whether the thread waits on it: an interrupt, or
  * nodes still to run (interrupt_before/after, or an edited state that left work to do).
@@ -106,6 +133,7 @@ export function pauseOf(state: Pick<ApiThreadState, "tasks" | "next">): {
   return { interrupts, paused: Object.keys(interrupts).length > 0 || state.next.length > 0 };
 }
 
+/** Which checkpoint of a thread a request names: by id, or by a checkpoint object. */
 export interface CheckpointSelector {
   checkpoint_id?: string;
   checkpoint?: { checkpoint_id?: string; checkpoint_ns?: string; checkpoint_map?: Obj | null };

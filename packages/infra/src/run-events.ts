@@ -1,4 +1,7 @@
-/** One stream event of a run. Ids strictly increase per process (`<ms>-<seq>`), also within a millisecond. */
+/**
+ * One stream event of a run. Ids count the run's events from `"0"`, as the reference server numbers
+ * them (a thread stream, which spans runs, names events `<run_id>:<id>`).
+ */
 export interface StreamEvent {
   id: string;
   event: string;
@@ -33,15 +36,15 @@ export interface RunEventLog {
 
 interface Entry {
   events: StreamEvent[];
+  /** The next event's number. */
+  seq: number;
   closed: boolean;
   wakers: Set<() => void>;
   timer?: ReturnType<typeof setTimeout>;
 }
 
 function compareIds(a: string, b: string): number {
-  const [am = 0, as = 0] = a.split("-").map(Number);
-  const [bm = 0, bs = 0] = b.split("-").map(Number);
-  return am === bm ? as - bs : am - bm;
+  return Number(a) - Number(b);
 }
 
 /** An in-process event log (a Redis-backed one serves several replicas). */
@@ -49,25 +52,12 @@ export function createRunEventLog(options: RunEventLogOptions = {}): RunEventLog
   const maxEvents = options.maxEvents ?? 10_000;
   const retainMs = options.retainMs ?? 60_000;
   const entries = new Map<string, Entry>();
-  let lastMs = 0;
-  let seq = 0;
   let readers = 0;
-
-  const nextId = () => {
-    const now = Date.now();
-    if (now > lastMs) {
-      lastMs = now;
-      seq = 0;
-    } else {
-      seq++;
-    }
-    return `${lastMs}-${seq}`;
-  };
 
   const entryOf = (runId: string): Entry => {
     let entry = entries.get(runId);
     if (!entry) {
-      entry = { events: [], closed: false, wakers: new Set() };
+      entry = { events: [], seq: 0, closed: false, wakers: new Set() };
       entries.set(runId, entry);
     }
     return entry;
@@ -84,7 +74,7 @@ export function createRunEventLog(options: RunEventLogOptions = {}): RunEventLog
   return {
     append(runId, event, data) {
       const entry = entryOf(runId);
-      const item = { id: nextId(), event, data };
+      const item = { id: String(entry.seq++), event, data };
       entry.events.push(item);
       if (entry.events.length > maxEvents) entry.events.splice(0, entry.events.length - maxEvents);
       wake(entry);

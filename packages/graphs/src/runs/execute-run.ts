@@ -5,7 +5,7 @@ import type { BaseMessage } from "@langchain/core/messages";
 import { type BaseCheckpointSaver, Command } from "@langchain/langgraph";
 import type { AnyCompiledGraph } from "../registry.ts";
 import { stripRuntime, toApiValue } from "../serialize.ts";
-import { pauseOf, serializeSnapshot, threadConfig } from "../thread-state.ts";
+import { pauseOf, serializeSnapshot, threadConfig, withCheckpointRefs } from "../thread-state.ts";
 import { streamWithEvents } from "./event-stream.ts";
 import { createLegacyMessageStream } from "./message-stream.ts";
 import type { RunKwargs, StreamMode } from "./run-kwargs.ts";
@@ -83,6 +83,14 @@ function runInput(kwargs: RunKwargs): unknown {
   return kwargs.input ?? null;
 }
 
+/** Checkpoint chunks (alone or inside debug events) carry checkpoint references, as history does. */
+function withRefs(mode: string, data: Obj): Obj {
+  if (mode === "checkpoints") return withCheckpointRefs(data);
+  if (mode === "debug" && data.type === "checkpoint")
+    return { ...data, payload: withCheckpointRefs(data.payload as Obj) };
+  return data;
+}
+
 /** Runs the graph, emitting the requested stream modes, and reports how it ended. */
 export async function executeRun(options: ExecuteOptions): Promise<RunOutcome> {
   const { graph, run, assistant, emit, signal } = options;
@@ -121,7 +129,7 @@ export async function executeRun(options: ExecuteOptions): Promise<RunOutcome> {
         if (requested.has("messages-tuple")) emit(`messages${suffix}`, [toApiValue(message), meta]);
         legacy?.push(message, meta, suffix);
       } else if (mode === "checkpoints" || mode === "debug" || mode === "tasks") {
-        emit(`${mode}${suffix}`, stripRuntime(toApiValue(data)));
+        emit(`${mode}${suffix}`, stripRuntime(toApiValue(withRefs(mode, data as Obj))));
       } else {
         emit(`${mode}${suffix}`, toApiValue(data));
       }
