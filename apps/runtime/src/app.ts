@@ -3,6 +3,7 @@ import { createAuthMiddleware } from "@fractal/infra/hono/auth";
 import { createErrorHandler, notFoundHandler, renderError } from "@fractal/infra/hono/error-handler";
 import { createOpenApiRegistry } from "@fractal/infra/hono/openapi";
 import { createRequestContext } from "@fractal/infra/hono/request-context";
+import { createSharedJsonBody } from "@fractal/infra/hono/validation";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
@@ -17,6 +18,7 @@ import { registerStoreRoutes } from "./routes/store.ts";
 import { registerSystemRoutes } from "./routes/system.ts";
 import { registerThreadStateRoutes } from "./routes/thread-state.ts";
 import { registerThreadRoutes } from "./routes/threads.ts";
+import { registerUiRoutes } from "./routes/ui.ts";
 
 /**
  * Mounts langgraph.json `http.app` before the built-in routes, behind auth: its routes answer first
@@ -70,7 +72,10 @@ export function createApp(deps: Deps): Hono<AppEnv> {
     );
   }
 
-  if (deps.http.app) mountUserApp(app, deps.http.app);
+  if (deps.http.app) {
+    app.use(createSharedJsonBody());
+    mountUserApp(app, deps.http.app);
+  }
 
   registerSystemRoutes(app, api);
   registerAssistantRoutes(app, api);
@@ -80,6 +85,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   registerRunOpsRoutes(app, api);
   registerStoreRoutes(app, api);
   registerCronRoutes(app, api);
+  registerUiRoutes(app, api);
   if (deps.config.testRoutes) {
     registerInternalRoutes(app, api);
     registerInternalStatsRoute(app);

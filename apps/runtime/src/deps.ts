@@ -4,6 +4,7 @@ import { ensureDefaultAssistants } from "@fractal/graphs/default-assistants";
 import {
   type CustomAuth,
   configEnv,
+  configUi,
   type HttpSettings,
   loadAuth,
   loadConfigGraphs,
@@ -28,6 +29,7 @@ import { createStorage, type Storage } from "@fractal/infra/storage/storage";
 import type { StoreIndex } from "@fractal/infra/storage/store-vectors";
 import { createDeliverer, type Deliverer } from "@fractal/infra/webhooks/deliverer";
 import { applyGraphEnv, type Config, readGraphDefaults, readProviderSettings } from "./config.ts";
+import { createUiRegistry, type UiRegistry } from "./ui/registry.ts";
 import { VERSION } from "./version.ts";
 
 /** Everything a request handler may use, built once per process. */
@@ -50,6 +52,8 @@ export interface Deps {
   auth: AuthSetup;
   /** langgraph.json `http`: the user's app and the headers runs receive. */
   http: HttpSettings;
+  /** langgraph.json `ui` bundles. */
+  ui: UiRegistry;
   /** Re-creates missing default assistants (after a test truncate). */
   ensureDefaults(graphIds: string[]): Promise<void>;
   version: string;
@@ -91,6 +95,7 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
   let storeIndex: StoreIndex | undefined;
   let customAuth: CustomAuth | undefined;
   let http: HttpSettings = { configurableHeaders: { include: [], exclude: [] } };
+  let uiEntries: Record<string, string> = {};
   if (config.langgraphConfig) {
     const { config: graphConfig, baseDir } = readLangGraphConfig(config.langgraphConfig);
     applyGraphEnv(configEnv(graphConfig, baseDir));
@@ -102,6 +107,7 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
     storeIndex = await loadStoreIndex(graphConfig, baseDir, readProviderSettings());
     customAuth = await loadAuth(graphConfig, baseDir);
     http = await loadHttp(graphConfig, baseDir);
+    uiEntries = configUi(graphConfig, baseDir);
     logger.info("loaded graphs", { config: config.langgraphConfig, graphs: Object.keys(userGraphs) });
   }
   // Read after the langgraph.json env block is applied, so its .env may carry the keys.
@@ -188,6 +194,7 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
       scheduler,
       auth,
       http,
+      ui: createUiRegistry(uiEntries, logger.child({ component: "ui" })),
       ensureDefaults: (graphIds) => ensureDefaultAssistants(storage.assistants, graphIds, graphDefaults),
       version: VERSION,
       close: async () => {

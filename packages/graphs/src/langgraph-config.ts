@@ -18,6 +18,8 @@ export const langGraphConfigSchema = z
     store: z.unknown().optional(),
     auth: z.unknown().optional(),
     http: z.unknown().optional(),
+    /** Generative UI: name → a module whose default export maps component names to components. */
+    ui: z.record(z.string(), z.string().min(1)).optional(),
   })
   .loose();
 
@@ -135,6 +137,11 @@ export async function loadConfigGraphs(config: LangGraphConfig, baseDir: string)
         : source;
   }
   return graphs;
+}
+
+/** The `ui` entries with their files resolved against the config's folder. */
+export function configUi(config: LangGraphConfig, baseDir: string): Record<string, string> {
+  return Object.fromEntries(Object.entries(config.ui ?? {}).map(([name, file]) => [name, resolve(baseDir, file)]));
 }
 
 /** User auth from `auth.path`: an `authenticate` handler and `on` handlers by event. */

@@ -1,6 +1,23 @@
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import type { z } from "zod";
 import { AppError, badRequest } from "../errors.ts";
+
+/**
+ * Makes `c.req.json()` parse the body once per request and hand out that one object, so a user's
+ * middleware (langgraph.json `http.app`) that edits the parsed body edits what the route reads,
+ * as on the reference server.
+ */
+export function createSharedJsonBody(): MiddlewareHandler {
+  return async (c, next) => {
+    const parse = c.req.json.bind(c.req);
+    let parsed: Promise<unknown> | undefined;
+    c.req.json = <T>() => {
+      parsed ??= parse();
+      return parsed as Promise<T>;
+    };
+    await next();
+  };
+}
 
 /**
  * Reads a request body as JSON whatever its content type (some clients send JSON as
@@ -10,7 +27,7 @@ export async function readJsonBody(c: Context): Promise<unknown> {
   const text = await c.req.text();
   if (text.trim() === "") return undefined;
   try {
-    return JSON.parse(text);
+    return await c.req.json();
   } catch (error) {
     throw badRequest(`malformed JSON body: ${(error as Error).message}`);
   }
