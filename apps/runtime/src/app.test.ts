@@ -27,6 +27,7 @@ const config: Config = {
   runTimeoutMs: 3_600_000,
   webhooks: { allowedHosts: [], maxAttempts: 5, retryBaseMs: 1000 },
   cronPollMs: 1000,
+  schemaWaitMs: 0,
   auth: { mode: "none", publicPaths: ["/ok"] },
 };
 const lines: string[] = [];

@@ -38,6 +38,7 @@ const envSchema = z.object({
   FRACTAL_RUN_TIMEOUT_SECONDS: z.coerce.number().min(0).default(3600),
   FRACTAL_THREAD_TTL_MINUTES: z.coerce.number().positive().optional(),
   FRACTAL_CRON_POLL_MS: z.coerce.number().int().min(50).default(1000),
+  FRACTAL_SCHEMA_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
   FRACTAL_WEBHOOK_SECRET: z.string().optional(),
   FRACTAL_WEBHOOK_ALLOWED_HOSTS: z.string().optional(),
   FRACTAL_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
@@ -80,6 +81,8 @@ export interface Config {
   threadTtlMinutes?: number;
   /** How often due cron ticks are looked for. */
   cronPollMs: number;
+  /** How long a schemas request waits for TypeScript type extraction before it answers without. */
+  schemaWaitMs: number;
   webhooks: { secret?: string; allowedHosts: string[]; maxAttempts: number; retryBaseMs: number };
   auth: {
     /** `jwt` verifies bearer tokens; a langgraph.json `auth.path` turns auth on as well. */
@@ -165,6 +168,7 @@ export function loadConfig(
     jobsPerWorker: e.N_JOBS_PER_WORKER,
     multitaskStrategy: e.FRACTAL_MULTITASK_STRATEGY,
     streamHeartbeatMs: e.FRACTAL_STREAM_HEARTBEAT_MS,
+    schemaWaitMs: e.FRACTAL_SCHEMA_WAIT_MS,
     streamRetainMs: e.FRACTAL_STREAM_RETAIN_MS,
     runLeaseMs: e.FRACTAL_RUN_LEASE_MS,
     runMaxAttempts: e.FRACTAL_RUN_MAX_ATTEMPTS,

@@ -1,9 +1,12 @@
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { catalog } from "@fractal/graphs/catalog";
 import { type CronScheduler, createCronScheduler } from "@fractal/graphs/crons/scheduler";
 import { ensureDefaultAssistants } from "@fractal/graphs/default-assistants";
 import {
   type CustomAuth,
   configEnv,
+  configGraphExports,
   configUi,
   type HttpSettings,
   loadAuth,
@@ -29,6 +32,8 @@ import { createStorage, type Storage } from "@fractal/infra/storage/storage";
 import type { StoreIndex } from "@fractal/infra/storage/store-vectors";
 import { createDeliverer, type Deliverer } from "@fractal/infra/webhooks/deliverer";
 import { applyGraphEnv, type Config, readGraphDefaults, readProviderSettings } from "./config.ts";
+import type { TypedGraph } from "./type-schemas/extract.ts";
+import { createTypeSchemaService, type TypeSchemaService } from "./type-schemas/service.ts";
 import { createUiRegistry, type UiRegistry } from "./ui/registry.ts";
 import { VERSION } from "./version.ts";
 
@@ -52,6 +57,8 @@ export interface Deps {
   auth: AuthSetup;
   /** langgraph.json `http`: the user's app and the headers runs receive. */
   http: HttpSettings;
+  /** Schemas from the TypeScript types of langgraph.json graphs (extracted in the background). */
+  typeSchemas: TypeSchemaService;
   /** langgraph.json `ui` bundles. */
   ui: UiRegistry;
   /** Re-creates missing default assistants (after a test truncate). */
@@ -96,6 +103,7 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
   let customAuth: CustomAuth | undefined;
   let http: HttpSettings = { configurableHeaders: { include: [], exclude: [] } };
   let uiEntries: Record<string, string> = {};
+  let typedGraphs: TypedGraph[] = [];
   if (config.langgraphConfig) {
     const { config: graphConfig, baseDir } = readLangGraphConfig(config.langgraphConfig);
     applyGraphEnv(configEnv(graphConfig, baseDir));
@@ -108,6 +116,7 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
     customAuth = await loadAuth(graphConfig, baseDir);
     http = await loadHttp(graphConfig, baseDir);
     uiEntries = configUi(graphConfig, baseDir);
+    typedGraphs = configGraphExports(graphConfig, baseDir);
     logger.info("loaded graphs", { config: config.langgraphConfig, graphs: Object.keys(userGraphs) });
   }
   // Read after the langgraph.json env block is applied, so its .env may carry the keys.
@@ -141,6 +150,11 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
     await ensureDefaultAssistants(storage.assistants, graphs.ids(), graphDefaults);
     logger.info("database ready", { kind: database.kind, ms: Math.round(performance.now() - started) });
     const events = createRunEventLog({ retainMs: config.streamRetainMs });
+    const typeSchemas = createTypeSchemaService({
+      graphs: typedGraphs,
+      cacheDir: join(tmpdir(), "fractal-type-schemas"),
+      logger: logger.child({ component: "schemas" }),
+    });
     const control = createLocalRunControl();
     const deliverer = createDeliverer({
       deliveries: storage.webhooks,
@@ -195,12 +209,14 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
       auth,
       http,
       ui: createUiRegistry(uiEntries, logger.child({ component: "ui" })),
+      typeSchemas,
       ensureDefaults: (graphIds) => ensureDefaultAssistants(storage.assistants, graphIds, graphDefaults),
       version: VERSION,
       close: async () => {
         await scheduler.stop();
         await worker.stop(config.shutdownDrainMs);
         await deliverer.stop();
+        typeSchemas.close();
         events.dispose();
         await database.close();
       },

@@ -102,12 +102,27 @@ export async function loadStoreIndex(
   return { dims, fields: fields ?? ["$"], embed: call };
 }
 
-/** Imports `./file.ts:exportName` (default export when no name) relative to the config. */
-async function importExport(spec: string, baseDir: string, what: string): Promise<unknown> {
+/** `./file.ts:exportName` (default export when no name) as an absolute file and an export name. */
+export function splitSpec(spec: string, baseDir: string): { file: string; exportName: string } {
   const split = spec.lastIndexOf(":");
   const hasExport = split > 1; // not a Windows drive letter
-  const file = resolve(baseDir, hasExport ? spec.slice(0, split) : spec);
-  const exportName = hasExport ? spec.slice(split + 1) : "default";
+  return {
+    file: resolve(baseDir, hasExport ? spec.slice(0, split) : spec),
+    exportName: hasExport ? spec.slice(split + 1) : "default",
+  };
+}
+
+/** The file and export of every graph the config names, without importing them. */
+export function configGraphExports(
+  config: LangGraphConfig,
+  baseDir: string,
+): Array<{ graphId: string; file: string; exportName: string }> {
+  return Object.entries(config.graphs).map(([graphId, spec]) => ({ graphId, ...splitSpec(spec, baseDir) }));
+}
+
+/** Imports `./file.ts:exportName` (default export when no name) relative to the config. */
+async function importExport(spec: string, baseDir: string, what: string): Promise<unknown> {
+  const { file, exportName } = splitSpec(spec, baseDir);
   let module: Record<string, unknown>;
   try {
     module = await import(file);

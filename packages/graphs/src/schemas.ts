@@ -37,14 +37,28 @@ function safe(read: () => unknown): JsonSchema | null {
   }
 }
 
-/** JSON schemas of a graph's input, output, state, config and context. */
-export function graphSchemas(graph: AnyCompiledGraph): GraphSchemas {
-  // LangGraph keeps one runtime schema for `context` and serves it as the config schema too.
-  const context = safe(() => getConfigTypeSchema(graph));
+/** Schemas read from a graph's TypeScript types, where the server could read them. */
+export interface TypedSchemas {
+  state: JsonSchema | null;
+  input: JsonSchema | null;
+  output: JsonSchema | null;
+  config: JsonSchema | null;
+}
+
+/**
+ * JSON schemas of a graph's input, output, state, config and context, from the best source there is:
+ * the graph's zod schemas (they carry LangGraph's UI hints), else its TypeScript types (`typed`),
+ * else the channel names alone.
+ */
+export function graphSchemas(graph: AnyCompiledGraph, typed?: TypedSchemas): GraphSchemas {
+  // JS cannot tell a config schema from a context schema: one schema serves as both.
+  const context = safe(() => getConfigTypeSchema(graph)) ?? typed?.config ?? null;
   return {
-    input_schema: safe(() => getInputTypeSchema(graph)) ?? channelSchema(graph, graph.inputChannels as string[]),
-    output_schema: safe(() => getOutputTypeSchema(graph)) ?? channelSchema(graph, graph.outputChannels as string[]),
-    state_schema: safe(() => getStateTypeSchema(graph)) ?? channelSchema(graph),
+    input_schema:
+      safe(() => getInputTypeSchema(graph)) ?? typed?.input ?? channelSchema(graph, graph.inputChannels as string[]),
+    output_schema:
+      safe(() => getOutputTypeSchema(graph)) ?? typed?.output ?? channelSchema(graph, graph.outputChannels as string[]),
+    state_schema: safe(() => getStateTypeSchema(graph)) ?? typed?.state ?? channelSchema(graph),
     config_schema: context ?? { type: "object", properties: {} },
     context_schema: context,
   };

@@ -262,7 +262,9 @@ export function registerAssistantRoutes(app: Hono<AppEnv>, api: OpenApiRegistry)
       },
       async (c, { params }) => {
         const { assistant, graph } = await assistantGraph(c, params.assistant_id);
-        return c.json({ graph_id: assistant.graph_id, ...graphSchemas(graph) });
+        const { typeSchemas, config } = c.var.deps;
+        const typed = await typeSchemas.get(assistant.graph_id, config.schemaWaitMs);
+        return c.json({ graph_id: assistant.graph_id, ...graphSchemas(graph, typed) });
       },
     ),
   );
@@ -298,10 +300,20 @@ export function registerAssistantRoutes(app: Hono<AppEnv>, api: OpenApiRegistry)
       responses: { 200: z.record(z.string(), schemasResponse.omit({ graph_id: true })) },
     },
     async (c, { params, query }) => {
-      const { graph } = await assistantGraph(c, params.assistant_id);
+      const { assistant, graph } = await assistantGraph(c, params.assistant_id);
+      const { typeSchemas, config } = c.var.deps;
+      const typed = (await typeSchemas.get(assistant.graph_id, config.schemaWaitMs))?.subgraphs ?? {};
       const result: Record<string, unknown> = {};
       for await (const [namespace, subgraph] of graph.getSubgraphsAsync(params.namespace, query.recurse ?? false)) {
-        result[namespace] = graphSchemas(subgraph as never);
+        const schemas = graphSchemas(subgraph as never, typed[namespace]);
+        // Both spellings: the Platform's `*_schema` fields and the JS server's `state`/`input`/… ones.
+        result[namespace] = {
+          ...schemas,
+          state: schemas.state_schema,
+          input: schemas.input_schema,
+          output: schemas.output_schema,
+          config: schemas.config_schema,
+        };
       }
       return c.json(result);
     },
