@@ -88,6 +88,35 @@ failed=$(grep -E '^ *[0-9]+ fail$' "$work/test.log" | tail -n 1 | awk '{print $1
 passed=${passed:-0}
 failed=${failed:-0}
 if [ "$status" != "0" ] && [ "$failed" = "0" ]; then failed=1; fi
+
+# The LangGraph reference server's own API suite, once embedded and once on PostgreSQL. It lives in
+# ../shared (beside a checkout on the project's machines and in CI), not in this repository.
+conformance=../shared/conformance/run.sh
+if [ -f "$conformance" ] && [ "${FRACTAL_SKIP_CONFORMANCE:-}" != "1" ]; then
+  for mode in embedded postgres; do
+    conf_env=()
+    if [ "$mode" = "postgres" ]; then
+      conf_db=$(bun -e 'import { createTestDatabase } from "./packages/infra/src/storage/testing/postgres.ts";
+        console.log((await createTestDatabase(process.env.TEST_DATABASE_URL)).url);') || { log "could not create the conformance database"; failed=$((failed + 1)); continue; }
+      conf_env=(DATABASE_URL="$conf_db")
+    fi
+    log "running the reference API suite ($mode)"
+    env "${conf_env[@]}" bash "$conformance" >"$work/conf-$mode.log" 2>"$work/conf-$mode.err"
+    grep -E '^  FAIL ' "$work/conf-$mode.log" >&2
+    line=$(grep -E '^conformance: [0-9]+ passed, [0-9]+ failed' "$work/conf-$mode.log" | tail -n 1)
+    if [ -z "$line" ]; then
+      tail -n 20 "$work/conf-$mode.err" >&2
+      log "reference API suite ($mode) printed no totals"
+      failed=$((failed + 1))
+      continue
+    fi
+    log "reference API suite ($mode): ${line#conformance: }"
+    passed=$((passed + $(echo "$line" | awk '{print $2}')))
+    failed=$((failed + $(echo "$line" | awk '{print $4}')))
+  done
+else
+  log "skipping the reference API suite: $conformance is absent (it is not part of this repository)"
+fi
 log "test time: $(( $(date +%s) - started ))s"
 echo "$passed passed, $failed failed"
-[ "$status" = "0" ] && [ "$failed" = "0" ]
+[ "$failed" = "0" ]

@@ -28,6 +28,7 @@ const config: Config = {
   webhooks: { allowedHosts: [], maxAttempts: 5, retryBaseMs: 1000 },
   cronPollMs: 1000,
   schemaWaitMs: 0,
+  infoMetadata: {},
   auth: { mode: "none", publicPaths: ["/ok"] },
 };
 const lines: string[] = [];

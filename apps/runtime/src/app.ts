@@ -2,6 +2,7 @@ import type { UserApp } from "@fractal/graphs/langgraph-config";
 import { createAuthMiddleware } from "@fractal/infra/hono/auth";
 import { createErrorHandler, notFoundHandler, renderError } from "@fractal/infra/hono/error-handler";
 import { createOpenApiRegistry } from "@fractal/infra/hono/openapi";
+import { createPreferMinimal } from "@fractal/infra/hono/prefer";
 import { createRequestContext } from "@fractal/infra/hono/request-context";
 import { createSharedJsonBody } from "@fractal/infra/hono/validation";
 import { Hono } from "hono";
@@ -51,7 +52,15 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   app.use(
     cors({
       origin: (origin) => origin || "*",
-      exposeHeaders: ["X-Pagination-Next", "Content-Location", "X-Request-Id"],
+      // A browser on another origin reads these to reconnect a dropped stream and to page.
+      exposeHeaders: [
+        "Location",
+        "Content-Location",
+        "X-Pagination-Next",
+        "X-Pagination-Total",
+        "X-Request-Id",
+        "X-Error-Code",
+      ],
     }),
   );
   app.use(
@@ -61,6 +70,8 @@ export function createApp(deps: Deps): Hono<AppEnv> {
         renderError(c, "payload_too_large", `request body exceeds the limit of ${deps.config.maxBodyBytes} bytes`),
     }),
   );
+
+  app.use(createPreferMinimal());
 
   if (deps.auth.authenticate) {
     app.use(

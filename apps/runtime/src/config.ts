@@ -38,6 +38,17 @@ const envSchema = z.object({
   FRACTAL_RUN_TIMEOUT_SECONDS: z.coerce.number().min(0).default(3600),
   FRACTAL_THREAD_TTL_MINUTES: z.coerce.number().positive().optional(),
   FRACTAL_CRON_POLL_MS: z.coerce.number().int().min(50).default(1000),
+  FRACTAL_INFO_METADATA: z
+    .string()
+    .default("{}")
+    .transform((text, ctx) => {
+      try {
+        const value = JSON.parse(text);
+        if (value && typeof value === "object" && !Array.isArray(value)) return value as Record<string, unknown>;
+      } catch {}
+      ctx.addIssue({ code: "custom", message: "a JSON object" });
+      return z.NEVER;
+    }),
   FRACTAL_SCHEMA_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
   FRACTAL_WEBHOOK_SECRET: z.string().optional(),
   FRACTAL_WEBHOOK_ALLOWED_HOSTS: z.string().optional(),
@@ -81,6 +92,8 @@ export interface Config {
   threadTtlMinutes?: number;
   /** How often due cron ticks are looked for. */
   cronPollMs: number;
+  /** Shown in `/info` as `metadata`. */
+  infoMetadata: Record<string, unknown>;
   /** How long a schemas request waits for TypeScript type extraction before it answers without. */
   schemaWaitMs: number;
   webhooks: { secret?: string; allowedHosts: string[]; maxAttempts: number; retryBaseMs: number };
@@ -169,6 +182,7 @@ export function loadConfig(
     multitaskStrategy: e.FRACTAL_MULTITASK_STRATEGY,
     streamHeartbeatMs: e.FRACTAL_STREAM_HEARTBEAT_MS,
     schemaWaitMs: e.FRACTAL_SCHEMA_WAIT_MS,
+    infoMetadata: e.FRACTAL_INFO_METADATA,
     streamRetainMs: e.FRACTAL_STREAM_RETAIN_MS,
     runLeaseMs: e.FRACTAL_RUN_LEASE_MS,
     runMaxAttempts: e.FRACTAL_RUN_MAX_ATTEMPTS,

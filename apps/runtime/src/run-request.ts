@@ -10,7 +10,9 @@ export function toRunRequest(
   body: RunCreateBody,
   defaults: { streamMode: StreamMode[]; headers?: Record<string, string> },
 ): CreateRunRequest {
-  const streamMode = body.stream_mode === undefined ? defaults.streamMode : [body.stream_mode].flat();
+  // No modes (absent or `[]`) streams values, as on the reference server.
+  const asked = body.stream_mode === undefined ? [] : [body.stream_mode].flat();
+  const streamMode = asked.length > 0 ? asked : defaults.streamMode;
   const headers = defaults.headers ?? {};
   const config =
     Object.keys(headers).length > 0

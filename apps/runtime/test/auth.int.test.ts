@@ -38,7 +38,7 @@ function caller(server: TestServer, name: string, jwt?: string): Caller {
 async function call(server: TestServer, who: Caller, method: string, path: string, body?: unknown) {
   const res = await fetch(`${server.url}${path}`, {
     method,
-    headers: { "content-type": "application/json", ...who.headers },
+    headers: { "content-type": "application/json", accept: "application/json", ...who.headers },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
@@ -382,7 +382,10 @@ for (const mode of MODES) {
 
     test("authenticate: an unknown key is refused with the handler's status and message", async () => {
       const server = current();
-      const res = await fetch(`${server.url}/threads/search`, { method: "POST", headers: { "x-api-key": "nope" } });
+      const res = await fetch(`${server.url}/threads/search`, {
+        method: "POST",
+        headers: { "x-api-key": "nope", accept: "application/json" },
+      });
       expect(res.status).toBe(401);
       expect(await res.json()).toEqual({ error: "unauthorized", message: "invalid api key" });
       expect((await fetch(`${server.url}/threads/count`, { method: "POST" })).status).toBe(401);
@@ -400,7 +403,7 @@ for (const mode of MODES) {
       expect(thread.metadata).toEqual({ topic: "plans", team: "red", owner: "alice" });
       const refused = await fetch(`${server.url}/threads`, {
         method: "POST",
-        headers: { "x-api-key": "key-reader" },
+        headers: { "x-api-key": "key-reader", accept: "application/json" },
         body: "{}",
       });
       expect(refused.status).toBe(403);

@@ -39,9 +39,13 @@ describe("user graphs from langgraph.json", () => {
     expect(graph.nodes.map((n) => n.id)).toContain("shout");
   });
 
-  test("an Annotation graph reports its channels; state works on our checkpointer", async () => {
+  test("an Annotation graph's schemas come from its TypeScript types; state works on our checkpointer", async () => {
     const schemas = await client.assistants.getSchemas(defaultAssistantId("shouter"));
-    expect(schemas.state_schema).toEqual({ type: "object", properties: { text: {}, count: {} } });
+    expect(schemas.state_schema).toMatchObject({
+      type: "object",
+      properties: { text: { type: "string" }, count: { type: "number" } },
+    });
+    expect(schemas.input_schema).toMatchObject({ properties: { text: { type: "string" } } });
     const thread = await client.threads.create({ graphId: "shouter" });
     await client.threads.updateState(thread.thread_id, { values: { text: "hey", count: 1 }, asNode: "shout" });
     expect((await client.threads.getState(thread.thread_id)).values).toEqual({ text: "hey", count: 1 });

@@ -33,6 +33,13 @@ export interface ThreadService {
     threadId: string,
     update: CheckpointSelector & { values: unknown; as_node?: string },
   ): Promise<UpdateStateResult>;
+  /** Merges metadata into the latest (or the named) checkpoint's; 404 when the thread has none. */
+  patchState(threadId: string, patch: CheckpointSelector & { metadata: Obj }): Promise<void>;
+  /**
+   * `delete` deletes the threads; `keep_latest` keeps each thread with only its latest checkpoint
+   * (threads with a run in progress are left alone). Returns how many threads were pruned.
+   */
+  prune(threadIds: string[], strategy: "delete" | "keep_latest"): Promise<number>;
   history(
     threadId: string,
     options: CheckpointSelector & { limit: number; before?: string | CheckpointSelector["checkpoint"]; metadata?: Obj },
@@ -124,6 +131,33 @@ export function createThreadService(storage: Storage, graphs: GraphRegistry): Th
       const result = await writeState(graph, threadId, update);
       await recordLatest(thread, graph);
       return result;
+    },
+
+    async patchState(threadId, patch) {
+      await storage.threads.get(threadId);
+      const checkpointId = patch.checkpoint_id ?? patch.checkpoint?.checkpoint_id;
+      if (!(await storage.checkpoints.patchMetadata(threadId, patch.metadata, checkpointId))) {
+        throw new AppError(
+          "not_found",
+          checkpointId ? `checkpoint '${checkpointId}' not found` : `Thread with ID ${threadId} has no state yet`,
+        );
+      }
+    },
+
+    async prune(threadIds, strategy) {
+      let pruned = 0;
+      for (const threadId of new Set(threadIds)) {
+        const thread = await storage.threads.get(threadId).catch(() => undefined);
+        if (!thread) continue;
+        if (strategy === "delete") {
+          await storage.deleteThread(threadId).catch(() => undefined);
+        } else {
+          if (thread.status === "busy") continue;
+          await storage.checkpoints.keepLatest(threadId);
+        }
+        pruned++;
+      }
+      return pruned;
     },
 
     async history(threadId, options) {

@@ -20,9 +20,11 @@ import {
   statelessRunParams,
 } from "../schemas/runs.ts";
 import { threadIdParams } from "../schemas/threads.ts";
+import { checkFields, selectFields } from "../select.ts";
 import { authorizeThread, guardThread } from "./threads.ts";
 
 const tags = ["runs"];
+const RUN_FIELDS = Object.keys(runResponse.shape);
 
 async function visibleRunIds(c: Context<AppEnv>, runIds: string[], access: Access): Promise<string[]> {
   if (access === undefined) return runIds;
@@ -41,7 +43,9 @@ async function joinStream(
 ): Promise<Response> {
   const { deps } = c.var;
   const after = c.req.header("Last-Event-ID") ?? undefined;
-  const modes = query.stream_mode === undefined ? undefined : [query.stream_mode].flat();
+  // The Python SDK sends `stream_mode=` (empty) for "every mode the run streams".
+  const asked = [query.stream_mode ?? []].flat().filter((m) => m !== "");
+  const modes = asked.length > 0 ? asked : undefined;
   return streamEvents(c, {
     open: (signal) => filterModes(deps.events.read(runId, { after, signal }), modes),
     heartbeatMs: deps.config.streamHeartbeatMs,
@@ -64,7 +68,8 @@ export function registerRunOpsRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
       },
       async (c, { params, query }) => {
         await guardThread(c, "read", params.thread_id);
-        return c.json(await c.var.deps.storage.runs.list(params.thread_id, query));
+        checkFields(query.select, RUN_FIELDS, "query");
+        return c.json(selectFields(await c.var.deps.storage.runs.list(params.thread_id, query), query.select));
       },
     ),
   );

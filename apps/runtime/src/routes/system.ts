@@ -2,6 +2,7 @@ import type { OpenApiRegistry } from "@fractal/infra/hono/openapi";
 import type { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../env.ts";
+import { jsonObject } from "../schemas/common.ts";
 import { renderDocsPage } from "./docs-page.ts";
 
 const tags = ["system"];
@@ -31,6 +32,8 @@ export function registerSystemRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
             store_search: z.enum(["pgvector", "exact"]).nullable(),
             flags: z.record(z.string(), z.boolean()),
             auth: z.enum(["none", "owner", "handlers"]),
+            metadata: jsonObject,
+            host: z.object({ kind: z.string() }).loose(),
           }),
         },
       },
@@ -42,9 +45,13 @@ export function registerSystemRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
           storage: storage.database.kind,
           // How store semantic search runs (null: no store.index configured).
           store_search: storage.store.vectorMode ?? null,
-          flags: { assistants: true, crons: true, langsmith: false, store: true },
+          // Feature flags as the Agent Server names them (clients hide what is off).
+          flags: { assistants: true, crons: true, langsmith: false, langsmith_tracing_replicas: false, store: true },
           // Which auth policy decides (none, owner, handlers); never any secret.
           auth: c.var.deps.auth.policy,
+          // The operator's FRACTAL_INFO_METADATA (deployment name, region, …), shown to clients.
+          metadata: c.var.deps.config.infoMetadata,
+          host: { kind: "self-hosted", project_id: null, revision_id: null, tenant_id: null, host_revision_id: null },
         });
       },
     ),

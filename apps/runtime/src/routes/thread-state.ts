@@ -5,6 +5,7 @@ import type { AppEnv } from "../env.ts";
 import {
   historyBody,
   historyQuery,
+  patchStateBody,
   stateAtCheckpointBody,
   stateAtParams,
   stateQuery,
@@ -13,6 +14,7 @@ import {
   updateStateBody,
   updateStateResponse,
 } from "../schemas/threads.ts";
+import { selectState } from "../select.ts";
 import { authorizeThread } from "./threads.ts";
 
 const tags = ["thread state"];
@@ -32,7 +34,8 @@ export function registerThreadStateRoutes(app: Hono<AppEnv>, api: OpenApiRegistr
       },
       async (c, { params, query }) => {
         await authorizeThread(c, "read", params.thread_id);
-        return c.json(await c.var.deps.threads.getState(params.thread_id, { subgraphs: query.subgraphs }));
+        const state = await c.var.deps.threads.getState(params.thread_id, { subgraphs: query.subgraphs });
+        return c.json(selectState(state as never, query.select, "query"));
       },
     ),
   );
@@ -56,6 +59,26 @@ export function registerThreadStateRoutes(app: Hono<AppEnv>, api: OpenApiRegistr
     ),
   );
 
+  app.patch(
+    "/threads/:thread_id/state",
+    api.operation<AppEnv, typeof patchStateBody, undefined, typeof threadIdParams>(
+      {
+        method: "patch",
+        path: "/threads/:thread_id/state",
+        summary: "Merge metadata into the latest (or the named) checkpoint's metadata",
+        tags,
+        params: threadIdParams,
+        body: patchStateBody,
+        responses: { 204: null },
+      },
+      async (c, { params, body }) => {
+        await authorizeThread(c, "update", params.thread_id);
+        await c.var.deps.threads.patchState(params.thread_id, body);
+        return c.body(null, 204);
+      },
+    ),
+  );
+
   app.post(
     "/threads/:thread_id/state/checkpoint",
     api.operation<AppEnv, typeof stateAtCheckpointBody, undefined, typeof threadIdParams>(
@@ -70,12 +93,11 @@ export function registerThreadStateRoutes(app: Hono<AppEnv>, api: OpenApiRegistr
       },
       async (c, { params, body }) => {
         await authorizeThread(c, "read", params.thread_id);
-        return c.json(
-          await c.var.deps.threads.getState(params.thread_id, {
-            checkpoint: body.checkpoint,
-            subgraphs: body.subgraphs,
-          }),
-        );
+        const state = await c.var.deps.threads.getState(params.thread_id, {
+          checkpoint: body.checkpoint,
+          subgraphs: body.subgraphs,
+        });
+        return c.json(selectState(state as never, body.select, "body"));
       },
     ),
   );
@@ -94,12 +116,11 @@ export function registerThreadStateRoutes(app: Hono<AppEnv>, api: OpenApiRegistr
       },
       async (c, { params, query }) => {
         await authorizeThread(c, "read", params.thread_id);
-        return c.json(
-          await c.var.deps.threads.getState(params.thread_id, {
-            checkpoint_id: params.checkpoint_id,
-            subgraphs: query.subgraphs,
-          }),
-        );
+        const state = await c.var.deps.threads.getState(params.thread_id, {
+          checkpoint_id: params.checkpoint_id,
+          subgraphs: query.subgraphs,
+        });
+        return c.json(selectState(state as never, query.select, "query"));
       },
     ),
   );
@@ -118,7 +139,8 @@ export function registerThreadStateRoutes(app: Hono<AppEnv>, api: OpenApiRegistr
       },
       async (c, { params, query }) => {
         await authorizeThread(c, "read", params.thread_id);
-        return c.json(await c.var.deps.threads.history(params.thread_id, query));
+        const history = await c.var.deps.threads.history(params.thread_id, query);
+        return c.json(history.map((state) => selectState(state as never, query.select, "query")));
       },
     ),
   );
@@ -138,7 +160,8 @@ export function registerThreadStateRoutes(app: Hono<AppEnv>, api: OpenApiRegistr
       },
       async (c, { params, body }) => {
         await authorizeThread(c, "read", params.thread_id);
-        return c.json(await c.var.deps.threads.history(params.thread_id, body));
+        const history = await c.var.deps.threads.history(params.thread_id, body);
+        return c.json(history.map((state) => selectState(state as never, body.select, "body")));
       },
     ),
   );

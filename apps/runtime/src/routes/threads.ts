@@ -7,11 +7,23 @@ import {
   countThreadsBody,
   createThreadBody,
   patchThreadBody,
+  pruneThreadsBody,
   searchThreadsBody,
   threadIdParams,
   threadResponse,
 } from "../schemas/threads.ts";
-import { selectFields } from "../select.ts";
+import { readPath, selectFields } from "../select.ts";
+
+/** A thread with `extracted`: each alias of `extract` read from the thread (`values.messages[-1]`). */
+function withExtracted<T extends object>(
+  thread: T,
+  extract: Record<string, string>,
+): T & { extracted: Record<string, unknown> } {
+  return {
+    ...thread,
+    extracted: Object.fromEntries(Object.entries(extract).map(([alias, path]) => [alias, readPath(thread, path)])),
+  };
+}
 
 const tags = ["threads"];
 
@@ -77,7 +89,8 @@ export function registerThreadRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
         const access = await accessFor(c, "threads:search", body);
         const page = await c.var.deps.storage.threads.search({ ...body, access });
         if (page.next !== null) c.header("X-Pagination-Next", String(page.next));
-        return c.json(selectFields(page.items, body.select));
+        const items = body.extract ? page.items.map((thread) => withExtracted(thread, body.extract ?? {})) : page.items;
+        return c.json(selectFields(items, body.select && body.extract ? [...body.select, "extracted"] : body.select));
       },
     ),
   );
@@ -154,6 +167,33 @@ export function registerThreadRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
         await authorizeThread(c, "delete", params.thread_id);
         await c.var.deps.threads.delete(params.thread_id);
         return c.body(null, 204);
+      },
+    ),
+  );
+
+  app.post(
+    "/threads/prune",
+    api.operation<AppEnv, typeof pruneThreadsBody>(
+      {
+        method: "post",
+        path: "/threads/prune",
+        summary: "Delete threads, or keep only each one's latest checkpoint (keep_latest)",
+        tags,
+        body: pruneThreadsBody,
+        responses: { 200: z.object({ pruned_count: z.number() }) },
+      },
+      async (c, { body }) => {
+        const action = body.strategy === "delete" ? "delete" : "update";
+        // Threads the caller may not change are skipped like unknown ones.
+        const allowed: string[] = [];
+        for (const threadId of body.thread_ids) {
+          const ok = await authorizeThread(c, action, threadId).then(
+            () => true,
+            () => false,
+          );
+          if (ok) allowed.push(threadId);
+        }
+        return c.json({ pruned_count: await c.var.deps.threads.prune(allowed, body.strategy) });
       },
     ),
   );

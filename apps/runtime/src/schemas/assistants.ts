@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ifExists, jsonObject, limit, offset, queryBool, queryInt, sortOrder, uuid } from "./common.ts";
+import { assistantRef, ifExists, jsonObject, limit, offset, queryBool, queryInt, sortOrder, uuid } from "./common.ts";
 
 const config = z
   .object({
@@ -9,7 +9,7 @@ const config = z
   })
   .loose();
 
-export const assistantIdParams = z.object({ assistant_id: uuid });
+export const assistantIdParams = z.object({ assistant_id: assistantRef });
 
 export const createAssistantBody = z.object({
   assistant_id: uuid.optional(),
@@ -65,7 +65,7 @@ export const versionsBody = z.object({ metadata: jsonObject.optional(), limit, o
 export const setLatestBody = z.object({ version: z.number().int().min(1) });
 export const deleteAssistantQuery = z.object({ delete_threads: queryBool.optional() });
 export const graphQuery = z.object({ xray: z.union([queryBool, queryInt(0, 100)]).optional() });
-export const subgraphsParams = z.object({ assistant_id: uuid, namespace: z.string().min(1).optional() });
+export const subgraphsParams = z.object({ assistant_id: assistantRef, namespace: z.string().min(1).optional() });
 export const subgraphsQuery = z.object({ recurse: queryBool.optional() });
 
 export const assistantResponse = z.object({

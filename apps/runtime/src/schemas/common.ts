@@ -1,8 +1,20 @@
+import { defaultAssistantId } from "@fractal/graphs/default-assistants";
+import { isUuid } from "@fractal/infra/ids";
 import { z } from "zod";
 
 export const jsonObject = z.record(z.string(), z.unknown());
 // Any 8-4-4-4-12 hex id, as Postgres accepts; clients send v4 and v7 ids alike.
 export const uuid = z.guid();
+
+/**
+ * An assistant id, or a graph id standing for that graph's default assistant (whose id is derived
+ * from the graph id), as the SDK and RemoteGraph send it wherever an assistant id goes.
+ */
+export const assistantRef = z
+  .string()
+  .min(1)
+  .max(256)
+  .transform((value) => (isUuid(value) ? value : defaultAssistantId(value)));
 export const sortOrder = z.enum(["asc", "desc"]);
 export const ifExists = z.enum(["raise", "do_nothing"]);
 export const limit = z.number().int().min(1).max(1000).default(10);

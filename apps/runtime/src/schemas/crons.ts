@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { jsonObject, uuid } from "./common.ts";
+import { assistantRef, jsonObject, uuid } from "./common.ts";
 import { runCreateBody } from "./runs.ts";
 
 /** What each tick's run is made of (stored with the cron). */
@@ -39,7 +39,7 @@ export const patchCronBody = runFields.partial().extend({
 });
 
 const cronFilter = {
-  assistant_id: z.string().min(1).optional(),
+  assistant_id: assistantRef.optional(),
   thread_id: uuid.optional(),
   metadata: jsonObject.optional(),
 };

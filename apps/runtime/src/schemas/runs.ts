@@ -1,9 +1,12 @@
 import { STREAM_MODES } from "@fractal/graphs/runs/run-kwargs";
 import { z } from "zod";
+import { querySelect } from "../select.ts";
 import { checkpointRef, jsonObject, queryBool, queryInt, uuid } from "./common.ts";
 
 const streamMode = z.enum(STREAM_MODES);
 const nodes = z.union([z.literal("*"), z.array(z.string().min(1))]);
+/** A `command.goto` target: a node name, or a Send `{node, input}`. */
+const gotoTarget = z.union([z.string().min(1), z.object({ node: z.string().min(1), input: z.unknown() })]);
 
 export const runCreateBody = z.object({
   assistant_id: z.string().min(1),
@@ -12,7 +15,7 @@ export const runCreateBody = z.object({
     .object({
       resume: z.unknown().optional(),
       update: z.unknown().optional(),
-      goto: z.union([z.string(), z.array(z.unknown()), jsonObject]).optional(),
+      goto: z.union([gotoTarget, z.array(gotoTarget).max(1000)]).optional(),
     })
     .nullish(),
   config: z
@@ -53,7 +56,7 @@ export const listRunsQuery = z.object({
   limit: queryInt(1, 1000).default(10),
   offset: queryInt(0, 1_000_000).default(0),
   status: z.enum(["pending", "running", "success", "error", "timeout", "interrupted"]).optional(),
-  select: z.union([z.string(), z.array(z.string())]).optional(),
+  select: querySelect.optional(),
 });
 export const cancelQuery = z.object({
   wait: queryBool.optional(),

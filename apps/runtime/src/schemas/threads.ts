@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { extractPath, querySelect } from "../select.ts";
 import { checkpointRef, ifExists, jsonObject, limit, offset, queryBool, queryInt, sortOrder, uuid } from "./common.ts";
 
 const threadStatus = z.enum(["idle", "busy", "interrupted", "error"]);
@@ -54,7 +55,11 @@ export const searchThreadsBody = z.object({
   sort_by: z.enum(["thread_id", "status", "created_at", "updated_at", "state_updated_at"]).optional(),
   sort_order: sortOrder.optional(),
   select: z.array(z.enum(threadFields)).min(1).optional(),
-  extract: jsonObject.optional(),
+  /** Alias → path into the thread (`values.messages[-1].content`); answered in each thread's `extracted`. */
+  extract: z
+    .record(z.string().min(1).max(128), extractPath)
+    .refine((e) => Object.keys(e).length <= 20, "at most 20 paths")
+    .optional(),
 });
 
 export const countThreadsBody = z.object({
@@ -63,9 +68,10 @@ export const countThreadsBody = z.object({
   status: threadStatus.optional(),
 });
 
-export const stateQuery = z.object({ subgraphs: queryBool.optional() });
+export const stateQuery = z.object({ subgraphs: queryBool.optional(), select: querySelect.optional() });
+const select = z.array(z.string().min(1).max(256)).max(100).optional();
 export const stateAtParams = z.object({ thread_id: uuid, checkpoint_id: z.string().min(1) });
-export const stateAtCheckpointBody = z.object({ checkpoint: checkpointRef, subgraphs: z.boolean().optional() });
+export const stateAtCheckpointBody = z.object({ checkpoint: checkpointRef, subgraphs: z.boolean().optional(), select });
 
 export const updateStateBody = z.object({
   values: z.unknown(),
@@ -79,11 +85,26 @@ export const historyBody = z.object({
   before: z.union([z.string().min(1), checkpointRef]).optional(),
   metadata: jsonObject.optional(),
   checkpoint: checkpointRef.optional(),
+  select,
 });
 
 export const historyQuery = z.object({
   limit: queryInt(1, 1000).default(10),
   before: z.string().min(1).optional(),
+  select: querySelect.optional(),
+});
+
+/** `PATCH /threads/{id}/state`: metadata merged into the latest (or the named) checkpoint's. */
+export const patchStateBody = z.object({
+  metadata: jsonObject,
+  checkpoint: checkpointRef.optional(),
+  checkpoint_id: z.string().min(1).optional(),
+});
+
+/** `POST /threads/prune`: delete threads, or keep each one's latest checkpoint only. */
+export const pruneThreadsBody = z.object({
+  thread_ids: z.array(uuid).min(1).max(1000),
+  strategy: z.enum(["delete", "keep_latest"]).default("delete"),
 });
 
 export const threadResponse = z.object({

@@ -1,12 +1,14 @@
+import { AppError } from "@fractal/infra/errors";
 import type { Assistant } from "@fractal/infra/storage/assistants";
 import type { Run, RunStatus } from "@fractal/infra/storage/runs";
 import type { ThreadStatus } from "@fractal/infra/storage/threads";
 import type { BaseMessage } from "@langchain/core/messages";
-import { type BaseCheckpointSaver, Command } from "@langchain/langgraph";
+import { type BaseCheckpointSaver, Command, Send } from "@langchain/langgraph";
 import type { AnyCompiledGraph } from "../registry.ts";
 import { stripRuntime, toApiValue } from "../serialize.ts";
 import { pauseOf, serializeSnapshot, threadConfig, withCheckpointRefs } from "../thread-state.ts";
 import { streamWithEvents } from "./event-stream.ts";
+import { createLifecycleStream } from "./lifecycle.ts";
 import { createLegacyMessageStream } from "./message-stream.ts";
 import type { RunKwargs, StreamMode } from "./run-kwargs.ts";
 import { mergedConfigurable } from "./run-settings.ts";
@@ -32,7 +34,7 @@ export interface ExecuteOptions {
 /** Where LangGraph looks for a checkpointer lent through the config (it overrides the graph's own). */
 const LENT_CHECKPOINTER = "__pregel_checkpointer";
 
-const LANGGRAPH_MODE: Record<Exclude<StreamMode, "events">, string> = {
+const LANGGRAPH_MODE: Record<Exclude<StreamMode, "events" | "lifecycle">, string> = {
   values: "values",
   updates: "updates",
   messages: "messages",
@@ -41,6 +43,7 @@ const LANGGRAPH_MODE: Record<Exclude<StreamMode, "events">, string> = {
   debug: "debug",
   tasks: "tasks",
   checkpoints: "checkpoints",
+  tools: "tools",
 };
 
 /**
@@ -71,21 +74,44 @@ export function runConfig(run: Run, assistant: Assistant, kwargs: RunKwargs): Ob
   };
 }
 
+/** `command.goto` as the API spells it: node names, or Send objects `{node, input}`, alone or in a list. */
+function toGoto(goto: unknown): string | Send | Array<string | Send> {
+  const one = (target: unknown): string | Send => {
+    if (typeof target === "string") return target;
+    const send = target as { node?: unknown; input?: unknown };
+    if (send && typeof send.node === "string") return new Send(send.node, send.input);
+    throw new AppError("validation_failed", "body.command.goto: each target is a node name or {node, input}");
+  };
+  return Array.isArray(goto) ? goto.map(one) : one(goto);
+}
+
 function runInput(kwargs: RunKwargs): unknown {
   if (kwargs.command) {
     const { resume, update, goto } = kwargs.command;
     return new Command({
       ...(resume !== undefined ? { resume } : {}),
       ...(update !== undefined ? { update: update as Obj } : {}),
-      ...(goto !== undefined ? { goto: goto as string } : {}),
+      ...(goto !== undefined && goto !== null ? { goto: toGoto(goto) } : {}),
     });
   }
   return kwargs.input ?? null;
 }
 
+/** Tool callbacks hand over a call's arguments as JSON text; clients get them as the object they are. */
+function toolInput(data: Obj): Obj {
+  if (typeof data.input !== "string") return data;
+  try {
+    const parsed = JSON.parse(data.input);
+    return parsed && typeof parsed === "object" ? { ...data, input: parsed } : data;
+  } catch {
+    return data;
+  }
+}
+
 /** Checkpoint chunks (alone or inside debug events) carry checkpoint references, as history does. */
 function withRefs(mode: string, data: Obj): Obj {
   if (mode === "checkpoints") return withCheckpointRefs(data);
+  if (mode === "tools") return toolInput(data);
   if (mode === "debug" && data.type === "checkpoint")
     return { ...data, payload: withCheckpointRefs(data.payload as Obj) };
   return data;
@@ -97,10 +123,15 @@ export async function executeRun(options: ExecuteOptions): Promise<RunOutcome> {
   const kwargs = run.kwargs as unknown as RunKwargs;
   const requested = new Set(kwargs.stream_mode);
   const modes: string[] = [
-    ...new Set([...requested].filter((m) => m !== "events").map((m) => LANGGRAPH_MODE[m as never])),
+    ...new Set(
+      [...requested].filter((m) => m !== "events" && m !== "lifecycle").map((m) => LANGGRAPH_MODE[m as never]),
+    ),
   ];
   const legacy = requested.has("messages") ? createLegacyMessageStream(emit) : undefined;
   const subgraphs = kwargs.stream_subgraphs ?? false;
+  // Subgraph starts and ends are read from namespaced chunks and task results, streamed for it alone.
+  const lifecycle = requested.has("lifecycle") ? createLifecycleStream(emit) : undefined;
+  const graphModes = lifecycle && !modes.includes("tasks") ? [...modes, "tasks"] : modes;
   const lent: Obj = options.checkpointer ? { [LENT_CHECKPOINTER]: options.checkpointer } : {};
   const config = runConfig(run, assistant, kwargs);
   config.configurable = { ...(config.configurable as Obj), ...lent };
@@ -109,8 +140,8 @@ export async function executeRun(options: ExecuteOptions): Promise<RunOutcome> {
     const streamOptions = {
       ...config,
       // `events` alone still needs one mode for the graph to stream; its chunks are not emitted.
-      streamMode: (modes.length > 0 ? modes : ["values"]) as never,
-      subgraphs,
+      streamMode: (graphModes.length > 0 ? graphModes : ["values"]) as never,
+      subgraphs: subgraphs || lifecycle !== undefined,
       signal,
       ...(kwargs.interrupt_before ? { interruptBefore: kwargs.interrupt_before as never } : {}),
       ...(kwargs.interrupt_after ? { interruptAfter: kwargs.interrupt_after as never } : {}),
@@ -120,7 +151,9 @@ export async function executeRun(options: ExecuteOptions): Promise<RunOutcome> {
       ? streamWithEvents(graph, runInput(kwargs), streamOptions, run.run_id, emit)
       : await graph.stream(runInput(kwargs), streamOptions);
     for await (const chunk of stream as AsyncIterable<unknown[]>) {
-      const [ns, mode, data] = (subgraphs ? chunk : [[], ...chunk]) as [string[], string, unknown];
+      const [ns, mode, data] = (subgraphs || lifecycle ? chunk : [[], ...chunk]) as [string[], string, unknown];
+      lifecycle?.observe(ns, mode, data);
+      if (ns.length > 0 && !subgraphs) continue;
       const suffix = ns.length > 0 ? `|${ns.join("|")}` : "";
       if (!modes.includes(mode)) continue;
       if (mode === "messages") {
@@ -128,7 +161,7 @@ export async function executeRun(options: ExecuteOptions): Promise<RunOutcome> {
         const meta = stripRuntime(metadata);
         if (requested.has("messages-tuple")) emit(`messages${suffix}`, [toApiValue(message), meta]);
         legacy?.push(message, meta, suffix);
-      } else if (mode === "checkpoints" || mode === "debug" || mode === "tasks") {
+      } else if (mode === "checkpoints" || mode === "debug" || mode === "tasks" || mode === "tools") {
         emit(`${mode}${suffix}`, stripRuntime(toApiValue(withRefs(mode, data as Obj))));
       } else {
         emit(`${mode}${suffix}`, toApiValue(data));
@@ -136,9 +169,13 @@ export async function executeRun(options: ExecuteOptions): Promise<RunOutcome> {
     }
     legacy?.flush();
   } catch (error) {
-    if (signal.aborted) return settle(graph, run, "interrupted", lent);
+    if (signal.aborted) {
+      lifecycle?.finish("interrupted");
+      return settle(graph, run, "interrupted", lent);
+    }
     const err = error as Error;
     const payload = { error: err?.name ?? "Error", message: err?.message ?? String(error) };
+    lifecycle?.finish("failed");
     emit("error", payload);
     const state = await settle(graph, run, "error", lent).catch(() => undefined);
     return {
@@ -147,7 +184,9 @@ export async function executeRun(options: ExecuteOptions): Promise<RunOutcome> {
       thread: { ...(state?.thread ?? { values: null, interrupts: {} }), status: "error" },
     };
   }
-  return settle(graph, run, signal.aborted ? "interrupted" : "success", lent);
+  const outcome = await settle(graph, run, signal.aborted ? "interrupted" : "success", lent);
+  lifecycle?.finish(outcome.status === "interrupted" ? "interrupted" : "completed");
+  return outcome;
 }
 
 /** Reads the thread's latest state to decide the run's and the thread's final status. */

@@ -9,6 +9,8 @@ export const STREAM_MODES = [
   "tasks",
   "checkpoints",
   "events",
+  "tools",
+  "lifecycle",
 ] as const;
 export type StreamMode = (typeof STREAM_MODES)[number];
 

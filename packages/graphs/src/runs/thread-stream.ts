@@ -10,7 +10,11 @@ export interface ThreadStreamOptions {
   threadId: string;
   /** Resume after this id (`<run_id>:<event id>`); without it, live runs from their start onwards. */
   after?: string;
-  /** Only these modes (plus metadata and error); all when empty. */
+  /**
+   * Thread stream modes (`run_modes`: every run event and a `run_done` per run, the default;
+   * `lifecycle`: run starts (`metadata`) and `run_done` only; `state_update`: the thread's values
+   * after each run), or run stream modes to narrow the run events to (`values`, …).
+   */
   modes?: string[];
   signal: AbortSignal;
 }
@@ -19,6 +23,26 @@ export interface ThreadStreamOptions {
 export function threadEventId(runId: string, eventId: string): string {
   return `${runId}:${eventId}`;
 }
+
+const THREAD_MODES = new Set(["run_modes", "lifecycle", "state_update"]);
+
+/** What a thread stream sends, from its requested modes. */
+function threadPlan(modes: string[] | undefined) {
+  const asked = (modes ?? []).filter((m) => m !== "");
+  const runModes = asked.filter((m) => !THREAD_MODES.has(m));
+  const allRunEvents = asked.length === 0 || asked.includes("run_modes");
+  return {
+    /** Which run events pass: all (undefined), the given run modes, or only run starts. */
+    runEvent: (event: string) =>
+      allRunEvents || wantedEvent(event, runModes.length > 0 ? runModes : ["metadata"]) || false,
+    runsAtAll: allRunEvents || runModes.length > 0 || asked.includes("lifecycle"),
+    runDone: allRunEvents || asked.includes("lifecycle"),
+    stateUpdate: asked.includes("state_update"),
+  };
+}
+
+/** The id of the events a thread stream adds after a run's own (`run_done`, `state_update`). */
+const AFTER_RUN = "end";
 
 function parseAfter(after: string | undefined): { runId: string; eventId: string } | undefined {
   const split = after?.lastIndexOf(":") ?? -1;
@@ -30,6 +54,7 @@ function parseAfter(after: string | undefined): { runId: string; eventId: string
 export async function* threadEvents(options: ThreadStreamOptions): AsyncGenerator<StreamEvent> {
   const { storage, events, control, threadId, signal } = options;
   const resume = parseAfter(options.after);
+  const plan = threadPlan(options.modes);
   const opened = Date.now();
   /** Runs whose events this stream has read to the end (or that come before the resume point). */
   const streamed = new Set<string>();
@@ -51,12 +76,27 @@ export async function* threadEvents(options: ThreadStreamOptions): AsyncGenerato
       const recent = resume !== undefined || Date.parse(run.created_at) >= opened;
       if (!live && !(recent && events.isClosed(run.run_id) !== undefined)) continue;
       const after = resume?.runId === run.run_id ? resume.eventId : undefined;
+      if (after === AFTER_RUN) {
+        streamed.add(run.run_id);
+        continue;
+      }
       for await (const event of events.read(run.run_id, { after, signal })) {
         progressed = true;
-        if (wantedEvent(event.event, options.modes)) yield { ...event, id: threadEventId(run.run_id, event.id) };
+        if (event.event === "end") continue;
+        if (plan.runsAtAll && plan.runEvent(event.event)) yield { ...event, id: threadEventId(run.run_id, event.id) };
       }
       if (signal.aborted) return;
-      if (events.isClosed(run.run_id)) streamed.add(run.run_id);
+      if (!events.isClosed(run.run_id)) continue;
+      streamed.add(run.run_id);
+      if (plan.runDone || plan.stateUpdate) {
+        const id = threadEventId(run.run_id, AFTER_RUN);
+        const ended = await storage.runs.find(run.run_id);
+        if (plan.runDone) yield { id, event: "run_done", data: { run_id: run.run_id, status: ended?.status ?? null } };
+        if (plan.stateUpdate) {
+          const thread = await storage.threads.get(threadId).catch(() => undefined);
+          yield { id, event: "state_update", data: { values: thread?.values ?? null, status: thread?.status ?? null } };
+        }
+      }
     }
     const listed = new Set(runs.map((r) => r.run_id));
     for (const id of streamed) if (!listed.has(id)) streamed.delete(id);

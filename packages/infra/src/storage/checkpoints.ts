@@ -58,9 +58,30 @@ export interface Checkpoints {
    * writes, and the channel blobs no remaining checkpoint of the thread refers to.
    */
   deleteRun(threadId: string, runId: string): Promise<void>;
+  /**
+   * Keeps only the newest checkpoint of each namespace of a thread, with its pending writes and the
+   * blobs it refers to; deletes every older checkpoint and what only they used.
+   */
+  keepLatest(threadId: string): Promise<void>;
+  /**
+   * Merges `metadata` into a root checkpoint's metadata: the one with `checkpointId`, else the newest.
+   * False when there is no such checkpoint.
+   */
+  patchMetadata(threadId: string, metadata: Record<string, unknown>, checkpointId?: string): Promise<boolean>;
   /** Rows across the checkpoint tables for one thread (for tests and orphan checks). */
   countRows(threadId: string): Promise<number>;
   truncate(): Promise<void>;
+}
+
+/** Channel blobs of a thread that no remaining checkpoint refers to. */
+async function deleteUnreferencedBlobs(trx: Kysely<unknown>, threadId: string): Promise<void> {
+  await sql`
+    delete from checkpoint_blobs b
+    where b.thread_id = ${threadId}
+      and not exists (
+        select 1 from checkpoints c
+        where c.thread_id = b.thread_id and c.checkpoint_ns = b.checkpoint_ns
+          and c.checkpoint -> 'channel_versions' ->> b.channel = b.version)`.execute(trx);
 }
 
 export function createCheckpoints(pool: pg.Pool, db: Kysely<unknown>): Checkpoints {
@@ -96,14 +117,32 @@ export function createCheckpoints(pool: pg.Pool, db: Kysely<unknown>): Checkpoin
         await sql`delete from checkpoints where thread_id = ${threadId} and metadata->>'run_id' = ${runId}`.execute(
           trx,
         );
-        await sql`
-          delete from checkpoint_blobs b
-          where b.thread_id = ${threadId}
-            and not exists (
-              select 1 from checkpoints c
-              where c.thread_id = b.thread_id and c.checkpoint_ns = b.checkpoint_ns
-                and c.checkpoint -> 'channel_versions' ->> b.channel = b.version)`.execute(trx);
+        await deleteUnreferencedBlobs(trx, threadId);
       });
+    },
+    async keepLatest(threadId) {
+      await db.transaction().execute(async (trx) => {
+        // Checkpoint ids are time-ordered (uuid6): the greatest is the newest, as the saver reads it.
+        await sql`
+          delete from checkpoints c
+          where c.thread_id = ${threadId}
+            and c.checkpoint_id < (select max(l.checkpoint_id) from checkpoints l
+                                   where l.thread_id = c.thread_id and l.checkpoint_ns = c.checkpoint_ns)`.execute(trx);
+        await sql`
+          delete from checkpoint_writes w
+          where w.thread_id = ${threadId}
+            and not exists (select 1 from checkpoints c where c.thread_id = w.thread_id
+                            and c.checkpoint_ns = w.checkpoint_ns and c.checkpoint_id = w.checkpoint_id)`.execute(trx);
+        await deleteUnreferencedBlobs(trx, threadId);
+      });
+    },
+    async patchMetadata(threadId, metadata, checkpointId) {
+      const result = await sql`
+        update checkpoints set metadata = metadata || ${JSON.stringify(metadata)}::jsonb
+        where thread_id = ${threadId} and checkpoint_ns = ''
+          and checkpoint_id = coalesce(${checkpointId ?? null}::text, (select max(checkpoint_id) from checkpoints
+                                       where thread_id = ${threadId} and checkpoint_ns = ''))`.execute(db);
+      return Number(result.numAffectedRows ?? 0n) > 0;
     },
     async countRows(threadId) {
       let total = 0;
