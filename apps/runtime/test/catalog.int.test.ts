@@ -128,6 +128,7 @@ for (const mode of MODES) {
       const properties = (schemas.config_schema as { properties: Record<string, Record<string, unknown>> }).properties;
       expect(Object.keys(properties).sort()).toEqual([
         "base_url",
+        "interrupt_on",
         "max_tokens",
         "mcp_servers",
         "model",
@@ -156,6 +157,51 @@ for (const mode of MODES) {
       await expectStatus(server.client.runs.create(null, good.assistant_id, { input: human("x"), config: bad }), 422);
       await expectStatus(server.client.assistants.create({ graphId: "react-agent", context: { temperature: 7 } }), 422);
       expect((await server.client.assistants.get(good.assistant_id)).config).toEqual({});
+    });
+
+    test("tool approval: interrupt_on pauses before a tool; edit runs the edited call, reject answers the model", async () => {
+      const thread = await server.client.threads.create();
+      const configurable = {
+        mcp_servers: [{ name: "calc", url: mcp.httpUrl }],
+        interrupt_on: { add: { allowed_decisions: ["edit", "reject"], description: "Check the sum" } },
+        fake_script: [{ content: "Adding.", tool_calls: [{ name: "add", args: { a: 2, b: 3 } }] }, "Done."],
+      };
+      await server.client.runs.wait(thread.thread_id, "react-agent", {
+        input: human("2+3?"),
+        config: { configurable },
+      });
+      const paused = await server.client.threads.getState(thread.thread_id);
+      expect((await server.client.threads.get(thread.thread_id)).status).toBe("interrupted");
+      expect(paused.tasks[0]?.interrupts[0]?.value).toEqual({
+        action_requests: [{ name: "add", args: { a: 2, b: 3 }, description: "Check the sum" }],
+        review_configs: [{ action_name: "add", allowed_decisions: ["edit", "reject"] }],
+      });
+      // Approve is not allowed here: the answer is refused and the same question comes back with the reason.
+      await server.client.runs.wait(thread.thread_id, "react-agent", {
+        command: { resume: { decisions: [{ type: "approve" }] } },
+        config: { configurable },
+      });
+      const again = await server.client.threads.getState(thread.thread_id);
+      expect(again.tasks[0]?.interrupts[0]?.value).toMatchObject({ error: expect.stringContaining("not allowed") });
+      const edited = (await server.client.runs.wait(thread.thread_id, "react-agent", {
+        command: { resume: { decisions: [{ type: "edit", edited_action: { name: "add", args: { a: 40, b: 2 } } }] } },
+        config: { configurable: { ...configurable, fake_script: [configurable.fake_script[0], "The sum is 42."] } },
+      })) as { messages: Message[] };
+      const tool = edited.messages.find((m) => m.type === "tool");
+      expect(JSON.stringify(tool?.content)).toContain("42");
+      const call = edited.messages.find((m) => m.type === "ai" && m.tool_calls?.length) as { tool_calls: unknown[] };
+      expect(call.tool_calls).toMatchObject([{ name: "add", args: { a: 40, b: 2 } }]);
+      expect(edited.messages.at(-1)?.content).toBe("The sum is 42.");
+
+      const other = await server.client.threads.create();
+      await server.client.runs.wait(other.thread_id, "react-agent", { input: human("2+3?"), config: { configurable } });
+      const rejected = (await server.client.runs.wait(other.thread_id, "react-agent", {
+        command: { resume: { decisions: [{ type: "reject", message: "no maths today" }] } },
+        config: { configurable: { ...configurable, fake_script: [configurable.fake_script[0], "Alright."] } },
+      })) as { messages: Message[] };
+      const refusal = rejected.messages.find((m) => m.type === "tool");
+      expect(refusal).toMatchObject({ content: "no maths today", status: "error" });
+      expect(rejected.messages.at(-1)?.content).toBe("Alright.");
     });
 
     test("a failing MCP server and a failing tool are tool errors; the run succeeds", async () => {
@@ -199,7 +245,7 @@ for (const mode of MODES) {
       server = current();
     });
 
-    test("streams progress, stops for plan review, resumes with command.resume over HTTP, reports", async () => {
+    test("streams progress, stops for plan review (HITL middleware shape), resumes with decisions, reports", async () => {
       const thread = await server.client.threads.create();
       const first = await collect(
         server.client.runs.stream(thread.thread_id, "research-agent", {
@@ -215,17 +261,26 @@ for (const mode of MODES) {
       ]);
       const interrupt = first.find((e) => e.event === "updates" && "__interrupt__" in (e.data as object));
       const pending = (interrupt?.data ?? { __interrupt__: [] }) as { __interrupt__: Array<{ value: unknown }> };
+      // What Agent Chat UI shows Approve / Edit / Reject for.
       expect(pending.__interrupt__[0]?.value).toEqual({
-        question: "Approve this research plan?",
-        topic: "solar power",
-        plan: ["Panel efficiency", "Storage costs"],
+        action_requests: [
+          {
+            name: "research_plan",
+            args: { topic: "solar power", plan: ["Panel efficiency", "Storage costs"] },
+            description: expect.stringContaining("Approve this research plan"),
+          },
+        ],
+        review_configs: [{ action_name: "research_plan", allowed_decisions: ["approve", "edit", "reject"] }],
       });
       const paused = await server.client.threads.get(thread.thread_id);
       expect(paused.status).toBe("interrupted");
 
+      const plan = ["Storage costs", "Grid integration"];
       const resumed = await collect(
         server.client.runs.stream(thread.thread_id, "research-agent", {
-          command: { resume: { plan: ["Storage costs", "Grid integration"] } },
+          command: {
+            resume: { decisions: [{ type: "edit", edited_action: { name: "research_plan", args: { plan } } }] },
+          },
           config: { configurable: { fake_script: ["Findings."] } },
           streamMode: ["custom", "values"],
         }) as AsyncIterable<Event>,
@@ -238,6 +293,37 @@ for (const mode of MODES) {
       expect(final.report).toBe("# solar power\n\n## Storage costs\n\nFindings.\n\n## Grid integration\n\nFindings.");
       expect(final.messages.at(-1)?.content).toBe(final.report);
       expect((await server.client.threads.get(thread.thread_id)).status).toBe("idle");
+    });
+  });
+
+  describe(`catalog graphs with a provider key (${mode})`, () => {
+    const current = useTestServer(mode, { OPENAI_API_KEY: "sk-operator-key", OPENAI_BASE_URL: openai.baseUrl });
+    let server: TestServer;
+    beforeAll(() => {
+      server = current();
+    });
+
+    test("agent, react-agent and research-agent reach openai:* with the operator's key", async () => {
+      const model = "openai:gpt-test";
+      const before = chatRequests().length;
+      const agent = (await server.client.runs.wait(null, "agent", {
+        input: human("hello"),
+        config: { configurable: { model } },
+      })) as { messages: Message[] };
+      expect(agent.messages.at(-1)?.content).toBe("gpt-test heard: hello");
+      const react = (await server.client.runs.wait(null, "react-agent", {
+        input: human("hi there"),
+        config: { configurable: { model } },
+      })) as { messages: Message[] };
+      expect(react.messages.at(-1)?.content).toBe("gpt-test heard: hi there");
+      const research = (await server.client.runs.wait(null, "research-agent", {
+        input: human("tides"),
+        config: { configurable: { model, review_plan: false, max_steps: 1 } },
+      })) as { report: string };
+      expect(research.report).toContain("gpt-test heard:");
+      const made = chatRequests().slice(before);
+      expect(made.length).toBeGreaterThanOrEqual(4);
+      expect(made.every((r) => r.authorization === "Bearer sk-operator-key")).toBe(true);
     });
   });
 }

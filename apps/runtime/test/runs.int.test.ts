@@ -300,26 +300,25 @@ for (const mode of MODES) {
       expect((await server.client.threads.get(thread.thread_id)).status).toBe("idle");
     });
 
-    test("a new run on an interrupted thread never silently drops the interrupt", async () => {
+    test("new input on an interrupted thread starts a run from its checkpoint; a busy thread is still 409", async () => {
       const thread = await server.client.threads.create();
       await server.client.runs.wait(thread.thread_id, "hitl", { input: { question: "q1" } });
-      await expectStatus(server.client.runs.create(thread.thread_id, "hitl", { input: { question: "q2" } }), 409);
-      await expectStatus(
-        server.client.runs.create(thread.thread_id, "hitl", {
-          input: { question: "q2" },
-          multitaskStrategy: "enqueue",
-        }),
-        409,
-      );
-      const state = await server.client.threads.getState(thread.thread_id);
-      expect(state.tasks[0]?.interrupts[0]?.value).toEqual({ question: "q1" });
-      // Deliberately starting over discards the interrupt.
-      await server.client.runs.wait(thread.thread_id, "hitl", {
-        input: { question: "q3" },
-        multitaskStrategy: "interrupt",
-      });
+      expect((await server.client.threads.get(thread.thread_id)).status).toBe("interrupted");
+      const before = await server.client.threads.getState(thread.thread_id);
+      // The next message typed after an interrupt (as Agent Chat UI sends it) is a new run, not a 409.
+      await server.client.runs.wait(thread.thread_id, "hitl", { input: { question: "q2" } });
       const after = await server.client.threads.getState(thread.thread_id);
-      expect(after.tasks[0]?.interrupts[0]?.value).toEqual({ question: "q3" });
+      expect(after.tasks[0]?.interrupts[0]?.value).toEqual({ question: "q2" });
+      expect(after.parent_checkpoint?.checkpoint_id).not.toBe(before.parent_checkpoint?.checkpoint_id);
+      const runs = await server.client.runs.list(thread.thread_id);
+      expect(runs.map((r) => r.status)).toEqual(["interrupted", "interrupted"]);
+      // While a run is in progress, reject still refuses.
+      const slow = await server.client.threads.create();
+      await server.client.runs.create(slow.thread_id, "slow", {
+        input: {},
+        config: { configurable: { steps: 3, delay_ms: 100 } },
+      });
+      await expectStatus(server.client.runs.create(slow.thread_id, "slow", { input: {} }), 409);
     });
 
     test("interrupt_before pauses at a node; a null-input run continues; update then goto", async () => {

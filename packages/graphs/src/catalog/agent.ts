@@ -12,7 +12,8 @@ function modelOf(config: RunnableConfig | undefined): string {
 export function createAgentGraph(ctx: GraphContext) {
   return new StateGraph(MessagesZodState)
     .addNode("agent", async (state, config) => {
-      const reply = await createChatModel(modelOf(config)).invoke(state.messages, config);
+      // The operator's provider keys and endpoints come with the graph's context, as for every catalog graph.
+      const reply = await createChatModel(modelOf(config), {}, ctx.providers).invoke(state.messages, config);
       return { messages: [reply] };
     })
     .addEdge(START, "agent")

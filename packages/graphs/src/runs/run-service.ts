@@ -137,7 +137,6 @@ export function createRunService(options: RunServiceOptions): RunService {
             graph_id: assistant.graph_id,
             assistant_id: assistant.assistant_id,
           },
-          starts_new_work: kwargs.command?.resume === undefined && kwargs.input !== undefined && kwargs.input !== null,
           ...(dispatcher ? { lease: { owner: dispatcher.workerId, ms: dispatcher.leaseMs } } : {}),
         })
         .catch((error) => {

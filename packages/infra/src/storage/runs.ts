@@ -44,11 +44,6 @@ export interface CreateRun {
   /** Metadata stamped on the thread (graph_id, assistant_id), merged. */
   thread_metadata?: Obj;
   /**
-   * Whether the run starts new work (has input and no `command.resume`). On a thread waiting at an
-   * interrupt such a run would drop the interrupt, so it follows the multitask rules instead.
-   */
-  starts_new_work?: boolean;
-  /**
    * The thread id was just generated for this run (a stateless run): nothing can be on it yet, so
    * the thread and the run are inserted in one statement, without the checks.
    */
@@ -217,16 +212,8 @@ export function createRunStore(db: Kysely<Tables>): RunStore {
           .orderBy("seq")
           .execute();
         const cancelled: CreatedRun["cancelled"] = [];
-        // A thread paused at an interrupt counts as busy for a run that would start over it:
-        // reject and enqueue refuse (a queue behind a human never moves); interrupt and rollback
-        // discard the pending interrupt on purpose.
-        if (active.length === 0 && thread.status === "interrupted" && input.starts_new_work) {
-          if (input.multitask_strategy === "reject" || input.multitask_strategy === "enqueue") {
-            throw conflict(
-              `thread '${input.thread_id}' is waiting at an interrupt; resume it with command.resume, or start over with multitask_strategy interrupt or rollback`,
-            );
-          }
-        }
+        // A thread paused at an interrupt is not busy: new input starts a run from its current
+        // checkpoint (chat UIs send the next message that way), as on the reference server.
         if (active.length > 0) {
           if (input.multitask_strategy === "reject") {
             throw conflict(`thread '${input.thread_id}' has a run in progress (multitask_strategy=reject)`, {

@@ -1,9 +1,10 @@
-import { type AIMessage, type BaseMessage, SystemMessage, ToolMessage } from "@langchain/core/messages";
+import { AIMessage, type BaseMessage, SystemMessage, ToolMessage } from "@langchain/core/messages";
 import type { StructuredToolInterface } from "@langchain/core/tools";
 import { END, MessagesZodState, START, StateGraph } from "@langchain/langgraph";
 import { connectMcpServers, type McpFailure } from "../../mcp/connect.ts";
 import type { GraphContext } from "../../registry.ts";
 import { configurableOf, settingsModel } from "../model-settings.ts";
+import { approveToolCalls } from "./approval.ts";
 import { parseReactAgentSettings, type ReactAgentSettings, reactAgentSettings } from "./settings.ts";
 
 type Obj = Record<string, unknown>;
@@ -55,11 +56,16 @@ export function createReactAgent(ctx: GraphContext) {
       const configurable = configurableOf(config);
       const settings = parseReactAgentSettings(configurable);
       const last = state.messages.at(-1) as AIMessage;
+      // Review comes first: nothing connects or runs until a person has decided.
+      const calls = approveToolCalls(last.tool_calls ?? [], settings.interrupt_on);
+      const edited = calls.some((call, i) => call !== last.tool_calls?.[i] && !call.rejected);
       return withTools(settings, configurable, async (tools, failures) => {
         const byName = new Map(tools.map((tool) => [tool.name, tool]));
         const messages = await Promise.all(
-          (last.tool_calls ?? []).map(async (call) => {
+          calls.map(async (call) => {
             const id = call.id ?? "";
+            if (call.rejected)
+              return new ToolMessage({ content: call.rejected, tool_call_id: id, name: call.name, status: "error" });
             const tool = byName.get(call.name);
             if (!tool)
               return new ToolMessage({ content: unavailable(call, failures), tool_call_id: id, status: "error" });
@@ -71,7 +77,20 @@ export function createReactAgent(ctx: GraphContext) {
             }
           }),
         );
-        return { messages };
+        // An edited call replaces the model's in the conversation (same message id), so history shows what ran.
+        const revised = edited
+          ? [
+              new AIMessage({
+                id: last.id,
+                content: last.content,
+                name: last.name,
+                additional_kwargs: last.additional_kwargs,
+                response_metadata: last.response_metadata,
+                tool_calls: calls.map(({ rejected: _, ...call }) => call),
+              }),
+            ]
+          : [];
+        return { messages: [...revised, ...messages] };
       });
     })
     .addEdge(START, "agent")

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { mcpServerSchema } from "../../mcp/connect.ts";
 import { modelFields, parseSettings, ui } from "../model-settings.ts";
+import { interruptOnSchema } from "./approval.ts";
 
 export const DEFAULT_SYSTEM_PROMPT = "You are a helpful assistant. Use the tools you are given when they help.";
 
@@ -24,6 +25,14 @@ export const reactAgentSettings = z.looseObject({
     .array(mcpServerSchema)
     .default([])
     .meta(ui({ type: "json", default: [], description: "MCP servers whose tools the agent may call" })),
+  interrupt_on: interruptOnSchema.default({}).meta(
+    ui({
+      type: "json",
+      default: {},
+      description:
+        'Tools a person approves before they run: {"tool_name": true} or {"tool_name": {"allowed_decisions": ["approve", "reject"]}}',
+    }),
+  ),
 });
 export type ReactAgentSettings = z.output<typeof reactAgentSettings>;
 

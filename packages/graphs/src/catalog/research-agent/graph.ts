@@ -1,18 +1,11 @@
 import { AIMessage, type BaseMessage, HumanMessage, SystemMessage } from "@langchain/core/messages";
-import {
-  END,
-  interrupt,
-  type LangGraphRunnableConfig,
-  MessagesZodMeta,
-  Send,
-  START,
-  StateGraph,
-} from "@langchain/langgraph";
+import { END, type LangGraphRunnableConfig, MessagesZodMeta, Send, START, StateGraph } from "@langchain/langgraph";
 import { registry } from "@langchain/langgraph/zod";
 import { z } from "zod";
 import type { GraphContext } from "../../registry.ts";
 import { configurableOf, settingsModel } from "../model-settings.ts";
-import { defaultPlan, parsePlan, readReview } from "./plan.ts";
+import { type Decision, requestReview } from "../review.ts";
+import { applyReview, defaultPlan, legacyReview, PLAN_REVIEW, parsePlan, planAction } from "./plan.ts";
 import { parseResearchAgentSettings, researchAgentSettings } from "./settings.ts";
 
 type Obj = Record<string, unknown>;
@@ -78,9 +71,9 @@ export function createResearchAgent(ctx: GraphContext) {
     .addNode("review", (state: State, config) => {
       // Only the settings: this node calls no model.
       if (!settingsFor(config).review_plan) return { plan: state.plan };
-      const review = interrupt({ question: "Approve this research plan?", topic: state.topic, plan: state.plan });
-      const decision = readReview(review, state.plan);
-      return "replan" in decision ? { plan: [], feedback: decision.replan || "Make a different plan." } : decision;
+      const [decision] = requestReview([planAction(state.topic, state.plan)], [PLAN_REVIEW], legacyReview);
+      const outcome = applyReview(decision as Decision, state.plan);
+      return "replan" in outcome ? { plan: [], feedback: outcome.replan || "Make a different plan." } : outcome;
     })
     .addNode("research", async (input: { topic: string; step: string }, config) => {
       const { model } = modelFor(config);

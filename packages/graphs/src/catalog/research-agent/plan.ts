@@ -1,3 +1,5 @@
+import type { ActionRequest, Decision, ReviewConfig } from "../review.ts";
+
 /** Steps from a model's numbered or bulleted list; other lines are ignored. */
 export function parsePlan(text: string, maxSteps: number): string[] {
   const steps = text
@@ -12,23 +14,45 @@ export function defaultPlan(topic: string, maxSteps: number): string[] {
   return [`Background of ${topic}`, `Current state of ${topic}`, `Open questions about ${topic}`].slice(0, maxSteps);
 }
 
-/** What a reviewer may answer to the plan interrupt (`command.resume`). */
-export type PlanReview = boolean | { approved?: boolean; plan?: string[]; feedback?: string };
+/** The plan as the action a reviewer approves, edits (`args.plan`) or rejects (`message` as feedback). */
+export function planAction(topic: string, plan: string[]): ActionRequest {
+  return {
+    name: "research_plan",
+    args: { topic, plan },
+    description: `Approve this research plan for "${topic}"? Edit args.plan to change the steps, or reject with feedback to plan again.`,
+  };
+}
+
+export const PLAN_REVIEW: ReviewConfig = {
+  action_name: "research_plan",
+  allowed_decisions: ["approve", "edit", "reject"],
+};
 
 /**
- * Reads a review: `true` or `{approved: true}` keeps the plan, `{plan: [...]}` replaces it,
- * `false` or `{approved: false, feedback}` asks for a new plan with the feedback.
+ * Older answers still understood: `true` keeps the plan, `{plan: [...]}` replaces it, `false` or
+ * `{approved: false, feedback}` plans again. Anything else is not one of them (undefined).
  */
-export function readReview(review: unknown, plan: string[]): { plan: string[] } | { replan: string } {
-  if (review === true) return { plan };
-  if (review === false || review === null || review === undefined) return { replan: "" };
-  if (typeof review === "object") {
-    const value = review as { approved?: unknown; plan?: unknown; feedback?: unknown };
-    if (Array.isArray(value.plan) && value.plan.every((s) => typeof s === "string") && value.plan.length > 0) {
-      return { plan: value.plan as string[] };
+export function legacyReview(value: unknown): Decision[] | undefined {
+  if (value === true) return [{ type: "approve" }];
+  if (value === false) return [{ type: "reject" }];
+  if (value && typeof value === "object" && !("decisions" in value)) {
+    const v = value as { approved?: unknown; plan?: unknown; feedback?: unknown };
+    if (Array.isArray(v.plan) && v.plan.length > 0 && v.plan.every((s) => typeof s === "string")) {
+      return [{ type: "edit", edited_action: { name: "research_plan", args: { plan: v.plan } } }];
     }
-    if (value.approved === false) return { replan: typeof value.feedback === "string" ? value.feedback : "" };
-    if (value.approved === true) return { plan };
+    if (v.approved === true) return [{ type: "approve" }];
+    if (v.approved === false) {
+      return [{ type: "reject", ...(typeof v.feedback === "string" ? { message: v.feedback } : {}) }];
+    }
   }
-  return { replan: "" };
+  return undefined;
+}
+
+/** What a decision means for the plan: keep it, replace it, or plan again with feedback. */
+export function applyReview(decision: Decision, plan: string[]): { plan: string[] } | { replan: string } {
+  if (decision.type === "approve") return { plan };
+  if (decision.type === "reject") return { replan: decision.message ?? "" };
+  const edited = decision.edited_action.args.plan;
+  const steps = Array.isArray(edited) ? edited.filter((s): s is string => typeof s === "string" && s.length > 0) : [];
+  return steps.length > 0 ? { plan: steps } : { replan: "" };
 }
