@@ -29,7 +29,7 @@ const config: Config = {
   cronPollMs: 1000,
   schemaWaitMs: 0,
   infoMetadata: {},
-  auth: { mode: "none", publicPaths: ["/ok"] },
+  auth: { mode: "none", apiKeys: [], publicPaths: ["/ok"] },
 };
 const lines: string[] = [];
 let deps: Deps;

@@ -45,9 +45,31 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ FRACTAL_RUN_TIMEOUT_SECONDS: "-1" }, {}, cwd)).toThrow(/FRACTAL_RUN_TIMEOUT_SECONDS/);
   });
 
+  test("api keys: inline or from a file; a bad entry is named without echoing keys; api_key mode needs keys", () => {
+    const hash = "a".repeat(64);
+    const keys = JSON.stringify([{ identity: "ci", key_sha256: hash, permissions: ["threads:read"] }]);
+    expect(loadConfig({ FRACTAL_AUTH: "api_key", FRACTAL_API_KEYS: keys }, {}, cwd).auth.apiKeys).toEqual([
+      { identity: "ci", key_sha256: hash, permissions: ["threads:read"] },
+    ]);
+    expect(() => loadConfig({ FRACTAL_AUTH: "api_key" }, {}, cwd)).toThrow(
+      "FRACTAL_AUTH=api_key needs FRACTAL_API_KEYS",
+    );
+    const secret = "plain-secret-key-0123456789";
+    let message = "";
+    try {
+      loadConfig({ FRACTAL_API_KEYS: JSON.stringify([{ identity: "x", key: secret, key_sha256: hash }]) }, {}, cwd);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain("FRACTAL_API_KEYS: [0] give exactly one of key or key_sha256");
+    expect(message).not.toContain(secret);
+    expect(() => loadConfig({ FRACTAL_API_KEYS: "{nope" }, {}, cwd)).toThrow("FRACTAL_API_KEYS: not readable JSON");
+  });
+
   test("auth: off by default; jwt needs a secret or a JWKS URL; public paths are configurable", () => {
     expect(loadConfig({}, {}, cwd).auth).toEqual({
       mode: "none",
+      apiKeys: [],
       jwt: undefined,
       publicPaths: ["/ok", "/info", "/openapi.json", "/docs", "/metrics"],
     });

@@ -1,7 +1,8 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { GraphDefaults } from "@fractal/graphs/default-assistants";
 import type { ProviderSettings } from "@fractal/graphs/providers";
+import { type ApiKeyEntry, apiKeyEntry } from "@fractal/infra/auth/api-keys";
 import { z } from "zod";
 
 const bool = z
@@ -54,7 +55,9 @@ const envSchema = z.object({
   FRACTAL_WEBHOOK_ALLOWED_HOSTS: z.string().optional(),
   FRACTAL_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
   FRACTAL_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).default(1000),
-  FRACTAL_AUTH: z.enum(["none", "jwt"]).default("none"),
+  FRACTAL_AUTH: z.enum(["none", "jwt", "api_key"]).default("none"),
+  FRACTAL_API_KEYS: z.string().optional(),
+  FRACTAL_API_KEYS_FILE: z.string().min(1).optional(),
   FRACTAL_JWT_SECRET: z.string().min(1).optional(),
   FRACTAL_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
   FRACTAL_JWT_ISSUER: z.string().min(1).optional(),
@@ -98,8 +101,12 @@ export interface Config {
   schemaWaitMs: number;
   webhooks: { secret?: string; allowedHosts: string[]; maxAttempts: number; retryBaseMs: number };
   auth: {
-    /** `jwt` verifies bearer tokens; a langgraph.json `auth.path` turns auth on as well. */
-    mode: "none" | "jwt";
+    /**
+     * `jwt` verifies bearer tokens, `api_key` only takes the operator's keys; a langgraph.json
+     * `auth.path` turns auth on as well. Keys (`x-api-key`) are accepted in every mode that is on.
+     */
+    mode: "none" | "jwt" | "api_key";
+    apiKeys: ApiKeyEntry[];
     jwt?: { secret?: string; jwksUrl?: string; issuer?: string; audience?: string; clockToleranceSeconds: number };
     /** Served without authentication (a trailing `*` matches a prefix). */
     publicPaths: string[];
@@ -125,6 +132,30 @@ const FLAG_FOR: Record<string, string> = {
   FRACTAL_CONFIG: "--config",
   FRACTAL_DATA_DIR: "--data-dir",
 };
+
+/**
+ * API keys from FRACTAL_API_KEYS (JSON) or FRACTAL_API_KEYS_FILE (a JSON file, so keys stay out of
+ * the environment): a list of `{identity, key_sha256 | key, permissions?}`. A bad entry names its
+ * place; the keys themselves are never echoed.
+ */
+function readApiKeys(inline: string | undefined, file: string | undefined, cwd: string): ApiKeyEntry[] {
+  if (inline === undefined && file === undefined) return [];
+  const name = inline !== undefined ? "FRACTAL_API_KEYS" : "FRACTAL_API_KEYS_FILE";
+  let raw: unknown;
+  try {
+    raw = JSON.parse(inline ?? readFileSync(resolve(cwd, file as string), "utf8"));
+  } catch (error) {
+    throw new ConfigError(
+      `invalid configuration:\n  ${name}: not readable JSON (${(error as Error).message.split(":")[0]})`,
+    );
+  }
+  const parsed = z.array(apiKeyEntry).safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(`invalid configuration:\n  ${name}: [${issue?.path.join(".")}] ${issue?.message}`);
+  }
+  return parsed.data;
+}
 
 /** Validates the environment (and flags) into a Config; a bad value names its variable. */
 export function loadConfig(
@@ -154,6 +185,12 @@ export function loadConfig(
   if (e.FRACTAL_AUTH === "jwt" && !e.FRACTAL_JWT_SECRET && !e.FRACTAL_JWKS_URL) {
     throw new ConfigError(
       "invalid configuration:\n  FRACTAL_AUTH=jwt needs FRACTAL_JWT_SECRET (HS256) or FRACTAL_JWKS_URL",
+    );
+  }
+  const apiKeys = readApiKeys(e.FRACTAL_API_KEYS, e.FRACTAL_API_KEYS_FILE, cwd);
+  if (e.FRACTAL_AUTH === "api_key" && apiKeys.length === 0) {
+    throw new ConfigError(
+      "invalid configuration:\n  FRACTAL_AUTH=api_key needs FRACTAL_API_KEYS or FRACTAL_API_KEYS_FILE",
     );
   }
   const databaseUrl = e.DATABASE_URL ?? e.POSTGRES_URI;
@@ -202,6 +239,7 @@ export function loadConfig(
     },
     auth: {
       mode: e.FRACTAL_AUTH,
+      apiKeys,
       jwt:
         e.FRACTAL_AUTH === "jwt"
           ? {

@@ -19,6 +19,7 @@ import { createGraphRegistry, type GraphRegistry, type GraphSource } from "@frac
 import { createRunService, type RunService } from "@fractal/graphs/runs/run-service";
 import { createWorker, type Worker } from "@fractal/graphs/runs/worker";
 import { createThreadService, type ThreadService } from "@fractal/graphs/thread-service";
+import { withKeyPermissions } from "@fractal/infra/auth/api-keys";
 import { type Authenticate, createAuthenticator } from "@fractal/infra/auth/authenticator";
 import { createHandlerPolicy } from "@fractal/infra/auth/handler-policy";
 import { createOwnerPolicy } from "@fractal/infra/auth/owner-policy";
@@ -80,16 +81,23 @@ export interface AuthSetup {
 /** Auth from config and langgraph.json: custom handlers when given, else JWT; the owner policy by default. */
 export function createAuthSetup(config: Config, custom: CustomAuth | undefined): AuthSetup {
   const failures = new Map<string, number>();
-  const enabled = custom !== undefined || config.auth.mode === "jwt";
+  const enabled = custom !== undefined || config.auth.mode !== "none";
   if (!enabled) return { authorizer: allowAll, policy: "none", failures };
-  if (custom && !custom.authenticate && !config.auth.jwt) {
-    throw new Error("langgraph.json auth.path has no authenticate handler; set one or FRACTAL_AUTH=jwt");
+  if (custom && !custom.authenticate && !config.auth.jwt && config.auth.apiKeys.length === 0) {
+    throw new Error(
+      "langgraph.json auth.path has no authenticate handler; set one, FRACTAL_AUTH=jwt or FRACTAL_API_KEYS",
+    );
   }
-  const authenticate = createAuthenticator({ jwt: config.auth.jwt, custom: custom?.authenticate });
+  const authenticate = createAuthenticator({
+    jwt: config.auth.jwt,
+    custom: custom?.authenticate,
+    apiKeys: config.auth.apiKeys,
+  });
   const useHandlers = custom !== undefined && Object.keys(custom.handlers).length > 0;
+  const policy = useHandlers ? createHandlerPolicy(custom.handlers) : createOwnerPolicy();
   return {
     authenticate,
-    authorizer: useHandlers ? createHandlerPolicy(custom.handlers) : createOwnerPolicy(),
+    authorizer: config.auth.apiKeys.length > 0 ? withKeyPermissions(policy) : policy,
     policy: useHandlers ? "handlers" : "owner",
     failures,
   };
