@@ -5,9 +5,12 @@ import type { AppEnv } from "./env.ts";
 import { authorizeThread } from "./routes/threads.ts";
 
 /**
- * Applies auth to a run about to be created: the thread must be the caller's (or not exist yet when
- * `if_not_exists: create`), the assistant visible to them; the run and a new thread are stamped,
- * and the caller reaches the graph as `langgraph_auth_user*` in `config.configurable`.
+ * Applies auth to a run about to be created: `threads:create_run` decides, on the thread (which must
+ * pass its filter, or not exist yet when `if_not_exists: create`); its metadata edits and stamp go on
+ * the run and a new thread, and the caller reaches the graph as `langgraph_auth_user*`. As on the
+ * Platform, custom handlers' `assistants` filters do not apply to the assistant a run uses (a system
+ * assistant or a graph id must stay usable); only the default owner policy keeps other users'
+ * assistants out of runs, since their config may hold their settings.
  */
 export async function authorizeRun(
   c: Context<AppEnv>,
@@ -41,7 +44,10 @@ export async function authorizeRun(
     metadata: { ...metadata, ...decision.stamp },
     thread_metadata: { ...request.thread_metadata, ...decision.stamp },
     // The run service checks it on the assistant it resolves anyway.
-    assistant_access: await accessFor(c, "assistants:read", { assistant_id: request.assistant_id }),
+    assistant_access:
+      c.var.deps.auth.policy === "owner"
+        ? await accessFor(c, "assistants:read", { assistant_id: request.assistant_id })
+        : undefined,
     kwargs: {
       ...request.kwargs,
       config: { ...config, configurable: { ...config.configurable, ...authConfigurable(user) } },

@@ -210,8 +210,15 @@ export function registerThreadRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
         responses: { 200: threadResponse },
       },
       async (c, { params }) => {
-        await authorizeThread(c, "read", params.thread_id);
-        return c.json(await c.var.deps.threads.copy(params.thread_id));
+        const { deps } = c.var;
+        if (!c.var.user) return c.json(await deps.threads.copy(params.thread_id));
+        // A copy reads the source and creates a thread: both must be allowed, and the copy is stamped
+        // (and its metadata edited) as the create handler says, like any new thread of the caller.
+        const { item: source } = await guardThread(c, "read", params.thread_id);
+        const decision = await decide(c, "threads:create", { metadata: { ...source.metadata } });
+        const copy = await deps.threads.copy(params.thread_id);
+        const metadata = { ...(decision.value.metadata ?? source.metadata), ...decision.stamp };
+        return c.json(await deps.storage.threads.patch(copy.thread_id, { metadata }));
       },
     ),
   );
