@@ -20,6 +20,7 @@ const config: Config = {
   multitaskStrategy: "reject",
   streamHeartbeatMs: 15_000,
   streamRetainMs: 60_000,
+  streamGraceMs: 5000,
   runLeaseMs: 30_000,
   runMaxAttempts: 3,
   runSweepMs: 5_000,

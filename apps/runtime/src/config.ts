@@ -32,6 +32,7 @@ const envSchema = z.object({
   FRACTAL_MULTITASK_STRATEGY: z.enum(["reject", "enqueue", "interrupt", "rollback"]).default("reject"),
   FRACTAL_STREAM_HEARTBEAT_MS: z.coerce.number().int().min(50).default(15_000),
   FRACTAL_STREAM_RETAIN_MS: z.coerce.number().int().min(0).default(60_000),
+  FRACTAL_STREAM_GRACE_MS: z.coerce.number().int().min(0).default(5_000),
   FRACTAL_RUN_LEASE_MS: z.coerce.number().int().min(100).default(30_000),
   FRACTAL_RUN_SWEEP_MS: z.coerce.number().int().min(50).default(5_000),
   FRACTAL_RUN_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(3),
@@ -83,6 +84,8 @@ export interface Config {
   streamHeartbeatMs: number;
   /** How long a finished run's events stay available for joins and reconnects. */
   streamRetainMs: number;
+  /** How long a run that did not ask for `stream_resumable` keeps its events after it ends. */
+  streamGraceMs: number;
   runLeaseMs: number;
   runMaxAttempts: number;
   /** How often workers look for runs whose lease expired. */
@@ -221,6 +224,7 @@ export function loadConfig(
     schemaWaitMs: e.FRACTAL_SCHEMA_WAIT_MS,
     infoMetadata: e.FRACTAL_INFO_METADATA,
     streamRetainMs: e.FRACTAL_STREAM_RETAIN_MS,
+    streamGraceMs: e.FRACTAL_STREAM_GRACE_MS,
     runLeaseMs: e.FRACTAL_RUN_LEASE_MS,
     runMaxAttempts: e.FRACTAL_RUN_MAX_ATTEMPTS,
     runSweepMs: e.FRACTAL_RUN_SWEEP_MS,

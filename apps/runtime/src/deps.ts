@@ -184,6 +184,7 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
       leaseMs: config.runLeaseMs,
       maxAttempts: config.runMaxAttempts,
       sweepMs: config.runSweepMs,
+      unresumableRetainMs: config.streamGraceMs,
       runTimeoutMs: config.runTimeoutMs,
       onWebhookQueued: () => deliverer.kick(),
     });

@@ -34,7 +34,7 @@ async function sse(res: Response): Promise<Event[]> {
 
 for (const mode of MODES) {
   describe(`what real clients send (${mode})`, () => {
-    const current = useTestServer(mode, {}, ["--config", CONFIG]);
+    const current = useTestServer(mode, { FRACTAL_STREAM_GRACE_MS: "300" }, ["--config", CONFIG]);
     let server: TestServer;
     beforeAll(() => {
       server = current();
@@ -151,6 +151,60 @@ for (const mode of MODES) {
       expect(lifecycle.map((e) => e.event)).toEqual(["metadata", "run_done"]);
       expect(states.map((e) => e.event)).toEqual(["state_update"]);
       expect((states[0]?.data as { values?: { steps: number[] } } | undefined)?.values?.steps).toEqual([0, 1, 2, 3]);
+    });
+
+    test("join streams honour namespace; checkpoint_id, which a join cannot honour, is a 422 naming it", async () => {
+      const thread = await server.client.threads.create();
+      const run = await server.client.runs.create(thread.thread_id, "parent", {
+        input: {},
+        streamMode: ["updates"],
+        streamSubgraphs: true,
+        streamResumable: true,
+      });
+      await server.client.runs.join(thread.thread_id, run.run_id);
+      const all = await collect(
+        server.client.runs.joinStream(thread.thread_id, run.run_id, { lastEventId: "-1" }) as AsyncIterable<Event>,
+      );
+      expect(all.map((e) => e.event.split("|")[0])).toContain("updates");
+      expect(all.some((e) => e.event.startsWith("updates|child:"))).toBe(true);
+      expect(all.some((e) => e.event === "updates")).toBe(true);
+      const base = `${server.url}/threads/${thread.thread_id}/runs/${run.run_id}/stream`;
+      const inChild = await sse(await fetch(`${base}?namespace=child`, { headers: { "last-event-id": "-1" } }));
+      expect(inChild.length).toBeGreaterThan(1);
+      expect(inChild.every((e) => e.event === "metadata" || e.event.startsWith("updates|child:"))).toBe(true);
+      const bad = await rawRequest(
+        server.url,
+        "GET",
+        `/threads/${thread.thread_id}/runs/${run.run_id}/stream?checkpoint_id=x`,
+      );
+      expect(bad.status).toBe(422);
+      expect(JSON.stringify(bad.body)).toContain("checkpoint_id");
+    });
+
+    test("stream_resumable: only a resumable run is replayed after it ended; others end at once", async () => {
+      const thread = await server.client.threads.create();
+      const plain = await server.client.runs.create(thread.thread_id, "slow", { input: {}, streamMode: ["custom"] });
+      await server.client.runs.join(thread.thread_id, plain.run_id);
+      const resumable = await server.client.runs.create(thread.thread_id, "slow", {
+        input: {},
+        streamMode: ["custom"],
+        streamResumable: true,
+      });
+      await server.client.runs.join(thread.thread_id, resumable.run_id);
+      await Bun.sleep(700);
+      const started = Date.now();
+      const late = await collect(
+        server.client.runs.joinStream(thread.thread_id, plain.run_id, { lastEventId: "-1" }) as AsyncIterable<Event>,
+      );
+      expect(late).toEqual([]);
+      expect(Date.now() - started).toBeLessThan(2000);
+      const replay = await collect(
+        server.client.runs.joinStream(thread.thread_id, resumable.run_id, {
+          lastEventId: "-1",
+          streamMode: ["custom"],
+        }) as AsyncIterable<Event>,
+      );
+      expect(replay.map((e) => e.event)).toEqual(["metadata", "custom", "custom", "custom"]);
     });
 
     test("command.goto with Send objects {node, input} runs the node once per Send", async () => {

@@ -24,8 +24,11 @@ export interface ReadOptions {
 /** Where a run's events go: buffered for replay, delivered live to readers until the run closes. */
 export interface RunEventLog {
   append(runId: string, event: string, data: unknown): StreamEvent;
-  /** No more events: readers finish once they have read what is there. */
-  close(runId: string): void;
+  /**
+   * No more events: readers finish once they have read what is there. The events stay readable for
+   * the log's retention time, or `retainMs` when given (a run that did not ask to be resumable).
+   */
+  close(runId: string, options?: { retainMs?: number }): void;
   read(runId: string, options?: ReadOptions): AsyncGenerator<StreamEvent>;
   /** Whether the run has been closed (undefined: nothing known of it here). */
   isClosed(runId: string): boolean | undefined;
@@ -81,14 +84,14 @@ export function createRunEventLog(options: RunEventLogOptions = {}): RunEventLog
       return item;
     },
 
-    close(runId) {
+    close(runId, closeOptions) {
       const entry = entryOf(runId);
       entry.closed = true;
       wake(entry);
       if (entry.timer) clearTimeout(entry.timer);
       entry.timer = setTimeout(() => {
         if (entries.get(runId) === entry) entries.delete(runId);
-      }, retainMs);
+      }, closeOptions?.retainMs ?? retainMs);
       entry.timer.unref?.();
     },
 

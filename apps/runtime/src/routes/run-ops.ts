@@ -4,6 +4,7 @@ import { type Access, canSee } from "@fractal/infra/auth/access";
 import { AppError, notFound } from "@fractal/infra/errors";
 import type { OpenApiRegistry } from "@fractal/infra/hono/openapi";
 import { streamEvents } from "@fractal/infra/hono/sse";
+import type { StreamEvent } from "@fractal/infra/run-events";
 import type { Context, Hono } from "hono";
 import { z } from "zod";
 import { accessFor } from "../access.ts";
@@ -36,18 +37,48 @@ async function visibleRunIds(c: Context<AppEnv>, runIds: string[], access: Acces
   return visible;
 }
 
+/**
+ * Only events of a subgraph namespace and below (`namespace=parent|child`, segments matching a
+ * node name or its `node:task` id); `metadata` and `error` always pass.
+ */
+async function* inNamespace(events: AsyncIterable<StreamEvent>, namespace: string[] | undefined) {
+  for await (const event of events) {
+    if (!namespace || event.event === "metadata" || event.event === "error") {
+      yield event;
+      continue;
+    }
+    const segments = event.event.split("|").slice(1);
+    const inside = namespace.every((want, i) => segments[i] === want || segments[i]?.startsWith(`${want}:`));
+    if (inside) yield event;
+  }
+}
+
 async function joinStream(
   c: Context<AppEnv>,
   runId: string,
   query: z.infer<typeof joinStreamQuery>,
 ): Promise<Response> {
   const { deps } = c.var;
+  if (query.checkpoint_id !== undefined) {
+    throw new AppError(
+      "validation_failed",
+      "query.checkpoint_id: a join streams from the run's events, not from a checkpoint; give Last-Event-ID to resume",
+    );
+  }
   const after = c.req.header("Last-Event-ID") ?? undefined;
   // The Python SDK sends `stream_mode=` (empty) for "every mode the run streams".
   const asked = [query.stream_mode ?? []].flat().filter((m) => m !== "");
   const modes = asked.length > 0 ? asked : undefined;
+  const namespace = query.namespace === undefined ? undefined : [query.namespace].flat().flatMap((n) => n.split("|"));
+  // A run that ended here long ago (or elsewhere) has no events left to send: the stream ends at once.
+  const gone =
+    deps.events.isClosed(runId) === undefined &&
+    ["success", "error", "timeout", "interrupted", undefined].includes((await deps.storage.runs.find(runId))?.status);
   return streamEvents(c, {
-    open: (signal) => filterModes(deps.events.read(runId, { after, signal }), modes),
+    open: (signal) =>
+      gone
+        ? (async function* () {})()
+        : inNamespace(filterModes(deps.events.read(runId, { after, signal }), modes), namespace),
     heartbeatMs: deps.config.streamHeartbeatMs,
     onDisconnect: query.cancel_on_disconnect ? () => deps.runs.cancel([runId], "interrupt").then(() => {}) : undefined,
   });
@@ -203,10 +234,19 @@ export function registerRunOpsRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
       async (c, { params, query }) => {
         const { deps } = c.var;
         await guardThread(c, "read", params.thread_id);
+        if (query.checkpoint_id !== undefined) {
+          throw new AppError(
+            "validation_failed",
+            "query.checkpoint_id: a thread stream follows runs, not a checkpoint; give Last-Event-ID to resume",
+          );
+        }
         const after = c.req.header("Last-Event-ID") ?? undefined;
         const modes = query.stream_mode === undefined ? undefined : [query.stream_mode].flat();
+        const namespace =
+          query.namespace === undefined ? undefined : [query.namespace].flat().flatMap((n) => n.split("|"));
         return streamEvents(c, {
-          open: (signal) => threadEvents({ ...deps, threadId: params.thread_id, after, modes, signal }),
+          open: (signal) =>
+            inNamespace(threadEvents({ ...deps, threadId: params.thread_id, after, modes, signal }), namespace),
           heartbeatMs: deps.config.streamHeartbeatMs,
         });
       },

@@ -26,6 +26,11 @@ export interface WorkerOptions {
   /** How often to look for runs when nothing signals one. */
   pollMs?: number;
   sweepMs?: number;
+  /**
+   * How long a run created without `stream_resumable` keeps its events after it ends (long enough
+   * for a join or thread stream racing the end); resumable runs keep them for the log's retention.
+   */
+  unresumableRetainMs?: number;
   maxAttempts?: number;
   /** A run executing longer than this is aborted and ends `timeout` (0 or unset: no limit). */
   runTimeoutMs?: number;
@@ -227,7 +232,8 @@ export function createWorker(options: WorkerOptions): Worker {
         .catch((error) => log.error("could not queue the run's webhook", { error }));
     }
     emit("end", null);
-    events.close(run.run_id);
+    // Only a run that asked to be resumable keeps its events for later joins; others briefly.
+    events.close(run.run_id, kwargs.stream_resumable ? undefined : { retainMs: options.unresumableRetainMs });
     log.info("run finished", {
       status: outcome.status,
       cancel: entry.action,
