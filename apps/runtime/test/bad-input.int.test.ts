@@ -165,10 +165,12 @@ function cases(ids: { assistant: string; thread: string; bare: string; missing: 
       status: 422,
       field: "body.limit",
     },
+    // Not a uuid: read as a graph id (RemoteGraph sends those), and no graph has this one.
+    { name: "assistant path an unknown graph id", method: "GET", path: "/assistants/not-a-graph", status: 404 },
     {
-      name: "assistant path not a uuid",
+      name: "assistant path too long",
       method: "GET",
-      path: "/assistants/not-a-uuid",
+      path: `/assistants/${"g".repeat(300)}`,
       status: 422,
       field: "path.assistant_id",
     },

@@ -53,23 +53,33 @@ async function* inNamespace(events: AsyncIterable<StreamEvent>, namespace: strin
   }
 }
 
+/**
+ * What a join or thread stream asks for: where to resume (`Last-Event-ID`), which modes (the Python
+ * SDK sends `stream_mode=`, empty, for all of them) and which subgraph namespace. `checkpoint_id`
+ * cannot be honoured by a stream of events: a 422 naming it.
+ */
+function streamQuery(c: Context<AppEnv>, query: z.infer<typeof joinStreamQuery>) {
+  if (query.checkpoint_id !== undefined) {
+    throw new AppError(
+      "validation_failed",
+      "query.checkpoint_id: a stream follows a run's events, not a checkpoint; give Last-Event-ID to resume",
+    );
+  }
+  const asked = [query.stream_mode ?? []].flat().filter((m) => m !== "");
+  return {
+    after: c.req.header("Last-Event-ID") ?? undefined,
+    modes: asked.length > 0 ? asked : undefined,
+    namespace: query.namespace === undefined ? undefined : [query.namespace].flat().flatMap((n) => n.split("|")),
+  };
+}
+
 async function joinStream(
   c: Context<AppEnv>,
   runId: string,
   query: z.infer<typeof joinStreamQuery>,
 ): Promise<Response> {
   const { deps } = c.var;
-  if (query.checkpoint_id !== undefined) {
-    throw new AppError(
-      "validation_failed",
-      "query.checkpoint_id: a join streams from the run's events, not from a checkpoint; give Last-Event-ID to resume",
-    );
-  }
-  const after = c.req.header("Last-Event-ID") ?? undefined;
-  // The Python SDK sends `stream_mode=` (empty) for "every mode the run streams".
-  const asked = [query.stream_mode ?? []].flat().filter((m) => m !== "");
-  const modes = asked.length > 0 ? asked : undefined;
-  const namespace = query.namespace === undefined ? undefined : [query.namespace].flat().flatMap((n) => n.split("|"));
+  const { after, modes, namespace } = streamQuery(c, query);
   // A run that ended here long ago (or elsewhere) has no events left to send: the stream ends at once.
   const gone =
     deps.events.isClosed(runId) === undefined &&
@@ -234,16 +244,7 @@ export function registerRunOpsRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
       async (c, { params, query }) => {
         const { deps } = c.var;
         await guardThread(c, "read", params.thread_id);
-        if (query.checkpoint_id !== undefined) {
-          throw new AppError(
-            "validation_failed",
-            "query.checkpoint_id: a thread stream follows runs, not a checkpoint; give Last-Event-ID to resume",
-          );
-        }
-        const after = c.req.header("Last-Event-ID") ?? undefined;
-        const modes = query.stream_mode === undefined ? undefined : [query.stream_mode].flat();
-        const namespace =
-          query.namespace === undefined ? undefined : [query.namespace].flat().flatMap((n) => n.split("|"));
+        const { after, modes, namespace } = streamQuery(c, query);
         return streamEvents(c, {
           open: (signal) =>
             inNamespace(threadEvents({ ...deps, threadId: params.thread_id, after, modes, signal }), namespace),
