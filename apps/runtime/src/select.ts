@@ -24,7 +24,11 @@ export const querySelect = z.union([z.string(), z.array(z.string())]).transform(
     ctx.addIssue({ code: "custom", message: "select is a list of field names" });
     return [];
   });
-  return items.map((s) => s.trim()).filter((s) => s.length > 0);
+  const fields = items.map((s) => s.trim()).filter((s) => s.length > 0);
+  if (fields.length > 100 || fields.some((s) => s.length > 256)) {
+    ctx.addIssue({ code: "custom", message: "at most 100 fields of 256 characters" });
+  }
+  return fields;
 });
 
 /** The fields of a thread state (`GET /threads/{id}/state`, history entries) a client may select. */
