@@ -25,19 +25,13 @@ export type Decision =
   | { type: "reject"; message?: string };
 
 const editedAction = z.object({ name: z.string().min(1), args: z.record(z.string(), z.unknown()) });
-const decision = z.union([
+const decision = z.discriminatedUnion("type", [
   z.object({ type: z.literal("approve") }),
   // Python clients send edited_action, JS ones editedAction.
-  z
-    .object({ type: z.literal("edit"), edited_action: editedAction.optional(), editedAction: editedAction.optional() })
-    .refine((d) => d.edited_action ?? d.editedAction, "an edit decision needs edited_action {name, args}")
-    .transform((d) => ({
-      type: "edit" as const,
-      edited_action: (d.edited_action ?? d.editedAction) as z.infer<typeof editedAction>,
-    })),
+  z.object({ type: z.literal("edit"), edited_action: editedAction.optional(), editedAction: editedAction.optional() }),
   z.object({ type: z.literal("reject"), message: z.string().optional() }),
 ]);
-const answer = z.object({ decisions: z.array(decision) });
+const answer = z.object({ decisions: z.array(decision).max(100) });
 
 /** Why an answer cannot be used, or the decisions it holds (one per action, each one allowed). */
 export function readDecisions(value: unknown, configs: ReviewConfig[]): Decision[] | string {
@@ -45,7 +39,15 @@ export function readDecisions(value: unknown, configs: ReviewConfig[]): Decision
   if (!parsed.success) {
     return `expected {decisions: [{type: "approve" | "edit" | "reject", …}]}: ${parsed.error.issues[0]?.message ?? "bad answer"}`;
   }
-  const decisions = parsed.data.decisions as Decision[];
+  const decisions: Decision[] = [];
+  for (const d of parsed.data.decisions) {
+    if (d.type !== "edit") decisions.push(d);
+    else {
+      const edited = d.edited_action ?? d.editedAction;
+      if (!edited) return "an edit decision needs edited_action {name, args}";
+      decisions.push({ type: "edit", edited_action: edited });
+    }
+  }
   if (decisions.length !== configs.length) return `expected ${configs.length} decision(s), got ${decisions.length}`;
   for (const [i, d] of decisions.entries()) {
     const config = configs[i] as ReviewConfig;
