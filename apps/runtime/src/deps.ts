@@ -208,7 +208,7 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
       logger,
       storage,
       graphs,
-      threads: createThreadService(storage, graphs),
+      threads: createThreadService(storage, graphs, (threadId) => control.stateUpdated(threadId)),
       runs,
       events,
       control,

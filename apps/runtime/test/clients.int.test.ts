@@ -207,6 +207,32 @@ for (const mode of MODES) {
       expect(replay.map((e) => e.event)).toEqual(["metadata", "custom", "custom", "custom"]);
     });
 
+    test("thread stream state_update also reports a state edited through the API", async () => {
+      const thread = await server.client.threads.create();
+      await server.client.runs.wait(thread.thread_id, "slow", { input: {}, config: { configurable: { steps: 1 } } });
+      const controller = new AbortController();
+      const res = await fetch(`${server.url}/threads/${thread.thread_id}/stream?stream_mode=state_update`, {
+        signal: controller.signal,
+      });
+      await Bun.sleep(200);
+      await server.client.threads.updateState(thread.thread_id, { values: { steps: [42] }, asNode: "tick" });
+      const reader = res.body?.getReader() as ReadableStreamDefaultReader<Uint8Array>;
+      let text = "";
+      const deadline = Date.now() + 3000;
+      while (Date.now() < deadline && !text.includes("42")) {
+        const { value, done } = await Promise.race([
+          reader.read(),
+          Bun.sleep(500).then(() => ({ value: undefined, done: false })),
+        ]);
+        if (done) break;
+        if (value) text += new TextDecoder().decode(value);
+      }
+      controller.abort();
+      const events = await sse(new Response(text));
+      expect(events.map((e) => e.event)).toEqual(["state_update"]);
+      expect((events[0]?.data as { values?: { steps: number[] } } | undefined)?.values?.steps).toEqual([0, 42]);
+    });
+
     test("command.goto with Send objects {node, input} runs the node once per Send", async () => {
       const thread = await server.client.threads.create();
       await server.client.runs.wait(thread.thread_id, "fanout", { input: {} });

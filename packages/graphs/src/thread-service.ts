@@ -47,7 +47,12 @@ export interface ThreadService {
 }
 
 /** Thread operations that span the thread table, the checkpointer and the thread's graph. */
-export function createThreadService(storage: Storage, graphs: GraphRegistry): ThreadService {
+/** `onStateUpdate` hears of each state change made through the service (not by runs). */
+export function createThreadService(
+  storage: Storage,
+  graphs: GraphRegistry,
+  onStateUpdate: (threadId: string) => void = () => {},
+): ThreadService {
   const graphOf = async (thread: Thread): Promise<AnyCompiledGraph | undefined> => {
     const graphId = thread.metadata.graph_id;
     if (typeof graphId !== "string") return undefined;
@@ -130,6 +135,7 @@ export function createThreadService(storage: Storage, graphs: GraphRegistry): Th
       const graph = await requireGraph(thread);
       const result = await writeState(graph, threadId, update);
       await recordLatest(thread, graph);
+      onStateUpdate(threadId);
       return result;
     },
 

@@ -18,12 +18,16 @@ export interface RunControl {
   onCreated(listener: (run: CreatedRunSignal) => void): () => void;
   cancel(runId: string, action: CancelAction): void;
   onCancel(listener: (runId: string, action: CancelAction) => void): () => void;
+  /** A thread's state was changed outside a run (`POST /threads/{id}/state`): thread streams say so. */
+  stateUpdated(threadId: string): void;
+  onStateUpdated(listener: (threadId: string) => void): () => void;
   listenerCount(): number;
 }
 
 export function createLocalRunControl(): RunControl {
   const createdListeners = new Set<(run: CreatedRunSignal) => void>();
   const cancelListeners = new Set<(runId: string, action: CancelAction) => void>();
+  const stateListeners = new Set<(threadId: string) => void>();
   return {
     created: (run) => {
       for (const l of createdListeners) l(run);
@@ -39,6 +43,13 @@ export function createLocalRunControl(): RunControl {
       cancelListeners.add(listener);
       return () => cancelListeners.delete(listener);
     },
-    listenerCount: () => createdListeners.size + cancelListeners.size,
+    stateUpdated: (threadId) => {
+      for (const l of stateListeners) l(threadId);
+    },
+    onStateUpdated: (listener) => {
+      stateListeners.add(listener);
+      return () => stateListeners.delete(listener);
+    },
+    listenerCount: () => createdListeners.size + cancelListeners.size + stateListeners.size,
   };
 }

@@ -50,6 +50,12 @@ function parseAfter(after: string | undefined): { runId: string; eventId: string
   return { runId: after.slice(0, split), eventId: after.slice(split + 1) };
 }
 
+/** The thread's values and status now, as a `state_update` event. */
+async function stateUpdateEvent(storage: Storage, threadId: string, id: string): Promise<StreamEvent> {
+  const thread = await storage.threads.get(threadId).catch(() => undefined);
+  return { id, event: "state_update", data: { values: thread?.values ?? null, status: thread?.status ?? null } };
+}
+
 /** The events of a thread's runs, one run after another, staying open for runs still to come. */
 export async function* threadEvents(options: ThreadStreamOptions): AsyncGenerator<StreamEvent> {
   const { storage, events, control, threadId, signal } = options;
@@ -92,20 +98,20 @@ export async function* threadEvents(options: ThreadStreamOptions): AsyncGenerato
         const id = threadEventId(run.run_id, AFTER_RUN);
         const ended = await storage.runs.find(run.run_id);
         if (plan.runDone) yield { id, event: "run_done", data: { run_id: run.run_id, status: ended?.status ?? null } };
-        if (plan.stateUpdate) {
-          const thread = await storage.threads.get(threadId).catch(() => undefined);
-          yield { id, event: "state_update", data: { values: thread?.values ?? null, status: thread?.status ?? null } };
-        }
+        if (plan.stateUpdate) yield await stateUpdateEvent(storage, threadId, id);
       }
     }
     const listed = new Set(runs.map((r) => r.run_id));
     for (const id of streamed) if (!listed.has(id)) streamed.delete(id);
     if (!progressed) {
-      // Wait for a new run here, or re-check (runs queued by other replicas) after a while.
+      // Wait for a new run here (or a state edit, for state_update), or re-check (runs queued by
+      // other replicas) after a while.
+      let edited = false;
       await new Promise<void>((resolve) => {
         const done = () => {
           clearTimeout(timer);
           stop();
+          stopState();
           signal.removeEventListener("abort", done);
           resolve();
         };
@@ -113,8 +119,16 @@ export async function* threadEvents(options: ThreadStreamOptions): AsyncGenerato
         const stop = control.onCreated((run) => {
           if (run.thread_id === threadId) done();
         });
+        const stopState = plan.stateUpdate
+          ? control.onStateUpdated((id) => {
+              if (id !== threadId) return;
+              edited = true;
+              done();
+            })
+          : () => {};
         signal.addEventListener("abort", done);
       });
+      if (edited && !signal.aborted) yield await stateUpdateEvent(storage, threadId, `state:${Date.now()}`);
     }
   }
 }
