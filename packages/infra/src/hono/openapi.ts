@@ -127,8 +127,13 @@ export function createOpenApiRegistry(): OpenApiRegistry {
           },
           responses: {
             Error: {
-              description: "Error",
-              content: { "application/json": { schema: { $ref: "#/components/schemas/ErrorBody" } } },
+              description:
+                "Error. The body is the bare message (text/plain) unless the request sends Accept: application/json; the code is in the X-Error-Code header either way.",
+              headers: { "X-Error-Code": { schema: { type: "string" } } },
+              content: {
+                "text/plain": { schema: { type: "string" } },
+                "application/json": { schema: { $ref: "#/components/schemas/ErrorBody" } },
+              },
             },
           },
         },
