@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ConfigError, loadConfig, readProviderSettings } from "./config.ts";
+import { ConfigError, loadConfig, readGraphDefaults, readProviderSettings } from "./config.ts";
 
 const cwd = mkdtempSync(join(tmpdir(), "fractal-config-"));
 
@@ -123,5 +123,18 @@ describe("readProviderSettings", () => {
       ollama: { baseUrl: "http://ollama:11434" },
       "openai-compatible": { apiKey: undefined, baseUrl: "http://vllm/v1" },
     });
+  });
+
+  test("LANGGRAPH_CONFIG gives default assistants their config, a context key their context", () => {
+    const env = {
+      LANGGRAPH_CONFIG: JSON.stringify({ agent: { configurable: { model: "x" } }, rt: { context: { model: "y" } } }),
+    };
+    expect(readGraphDefaults(env)).toEqual({
+      agent: { config: { configurable: { model: "x" } }, context: {} },
+      rt: { config: {}, context: { model: "y" } },
+    });
+    expect(readGraphDefaults({})).toEqual({});
+    expect(() => readGraphDefaults({ LANGGRAPH_CONFIG: "./langgraph.json" })).toThrow("FRACTAL_CONFIG or --config");
+    expect(() => readGraphDefaults({ LANGGRAPH_CONFIG: "[1]" })).toThrow("graph id → config object");
   });
 });

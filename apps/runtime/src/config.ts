@@ -295,10 +295,16 @@ export function readGraphDefaults(env: Record<string, string | undefined> = proc
   try {
     parsed = JSON.parse(raw);
   } catch (error) {
-    throw new Error(`LANGGRAPH_CONFIG is not valid JSON: ${(error as Error).message}`);
+    throw new ConfigError(
+      `invalid configuration:\n  LANGGRAPH_CONFIG: not JSON (${(error as Error).message}); it holds the default assistants' config by graph id, and the path of a langgraph.json goes in FRACTAL_CONFIG or --config`,
+    );
   }
   const graphs = z.record(z.string(), z.record(z.string(), z.unknown())).safeParse(parsed);
-  if (!graphs.success) throw new Error("LANGGRAPH_CONFIG must be a JSON object of graph id → config object");
+  if (!graphs.success) {
+    throw new ConfigError(
+      "invalid configuration:\n  LANGGRAPH_CONFIG: must be a JSON object of graph id → config object",
+    );
+  }
   return Object.fromEntries(
     Object.entries(graphs.data).map(([graphId, { context, ...config }]) => [
       graphId,
