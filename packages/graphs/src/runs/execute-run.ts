@@ -108,8 +108,11 @@ function toolInput(data: Obj): Obj {
   }
 }
 
-/** Checkpoint chunks (alone or inside debug events) carry checkpoint references, as history does. */
-function withRefs(mode: string, data: Obj): Obj {
+/**
+ * A chunk in the shape clients read: checkpoint chunks (alone or inside debug events) carry the
+ * checkpoint references history entries have, and tool events their arguments as objects.
+ */
+function apiChunk(mode: string, data: Obj): Obj {
   if (mode === "checkpoints") return withCheckpointRefs(data);
   if (mode === "tools") return toolInput(data);
   if (mode === "debug" && data.type === "checkpoint")
@@ -162,7 +165,7 @@ export async function executeRun(options: ExecuteOptions): Promise<RunOutcome> {
         if (requested.has("messages-tuple")) emit(`messages${suffix}`, [toApiValue(message), meta]);
         legacy?.push(message, meta, suffix);
       } else if (mode === "checkpoints" || mode === "debug" || mode === "tasks" || mode === "tools") {
-        emit(`${mode}${suffix}`, stripRuntime(toApiValue(withRefs(mode, data as Obj))));
+        emit(`${mode}${suffix}`, stripRuntime(toApiValue(apiChunk(mode, data as Obj))));
       } else {
         emit(`${mode}${suffix}`, toApiValue(data));
       }
