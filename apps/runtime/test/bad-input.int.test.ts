@@ -19,7 +19,81 @@ function cases(ids: { assistant: string; thread: string; bare: string; missing: 
   const t = `/threads/${ids.thread}`;
   const big = JSON.stringify({ graph_id: "agent", metadata: { blob: "x".repeat(MAX_BODY) } });
   const bigItem = JSON.stringify({ namespace: ["a"], key: "k", value: { blob: "x".repeat(MAX_BODY) } });
+  // 5,000 levels: PostgreSQL's jsonb operators run out of stack on such a filter, PGlite spins.
+  const deep = `${'{"a":'.repeat(5000)}1${"}".repeat(5000)}`;
   return [
+    // Nested past the documented depth, or a NUL character (jsonb refuses it) → 422 before any query
+    {
+      name: "thread search, metadata 5,000 deep",
+      method: "POST",
+      path: "/threads/search",
+      body: `{"metadata":${deep}}`,
+      status: 422,
+      field: "body.metadata",
+    },
+    {
+      name: "thread count, values 5,000 deep",
+      method: "POST",
+      path: "/threads/count",
+      body: `{"values":${deep}}`,
+      status: 422,
+      field: "body.values",
+    },
+    {
+      name: "assistant search, metadata 5,000 deep",
+      method: "POST",
+      path: "/assistants/search",
+      body: `{"metadata":${deep}}`,
+      status: 422,
+      field: "body.metadata",
+    },
+    {
+      name: "cron search, metadata 5,000 deep",
+      method: "POST",
+      path: "/runs/crons/search",
+      body: `{"metadata":${deep}}`,
+      status: 422,
+      field: "body.metadata",
+    },
+    {
+      name: "store search, filter 5,000 deep",
+      method: "POST",
+      path: "/store/items/search",
+      body: `{"filter":${deep}}`,
+      status: 422,
+      field: "body.filter",
+    },
+    {
+      name: "create assistant, config 5,000 deep",
+      method: "POST",
+      path: "/assistants",
+      body: `{"graph_id":"agent","config":${deep}}`,
+      status: 422,
+      field: "body.config",
+    },
+    {
+      name: "create thread, NUL in metadata",
+      method: "POST",
+      path: "/threads",
+      body: '{"metadata":{"a":"x\\u0000y"}}',
+      status: 422,
+      field: "body.metadata.a",
+    },
+    {
+      name: "put item, NUL in a key of the value",
+      method: "PUT",
+      path: "/store/items",
+      body: '{"namespace":["a"],"key":"k","value":{"b\\u0000":1}}',
+      status: 422,
+      field: "body.value",
+    },
+    {
+      name: "state at a checkpoint id with NUL",
+      method: "GET",
+      path: `${t}/state/%00`,
+      status: 422,
+      field: "path.checkpoint_id",
+    },
     // Malformed JSON → 400
     { name: "create assistant, broken JSON", method: "POST", path: "/assistants", body: "{bad", status: 400 },
     { name: "search assistants, truncated JSON", method: "POST", path: "/assistants/search", body: "{", status: 400 },

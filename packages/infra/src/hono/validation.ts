@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { z } from "zod";
 import { AppError, badRequest } from "../errors.ts";
+import { jsonProblem } from "./json-limits.ts";
 
 /**
  * Makes `c.req.json()` parse the body once per request and hand out that one object, so a user's
@@ -26,11 +27,15 @@ export function createSharedJsonBody(): MiddlewareHandler {
 export async function readJsonBody(c: Context): Promise<unknown> {
   const text = await c.req.text();
   if (text.trim() === "") return undefined;
+  let body: unknown;
   try {
-    return await c.req.json();
+    body = await c.req.json();
   } catch (error) {
     throw badRequest(`malformed JSON body: ${(error as Error).message}`);
   }
+  const problem = jsonProblem(body, "body");
+  if (problem) throw new AppError("validation_failed", problem);
+  return body;
 }
 
 /** Validates a value against a schema; failures are 422 naming the first field at fault. */
@@ -39,6 +44,9 @@ export function parseInput<S extends z.ZodType>(
   value: unknown,
   where: "body" | "query" | "path",
 ): z.output<S> {
+  // Bodies are checked as they are read; path and query strings here (a NUL in an id, say).
+  const problem = where === "body" ? undefined : jsonProblem(value, where);
+  if (problem) throw new AppError("validation_failed", problem);
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issues = result.error.issues.map((issue) => ({
