@@ -233,6 +233,20 @@ for (const mode of MODES) {
       expect((events[0]?.data as { values?: { steps: number[] } } | undefined)?.values?.steps).toEqual([0, 42]);
     });
 
+    test("an idle thread stream sends its status and headers at once, not at the first heartbeat", async () => {
+      const thread = await server.client.threads.create();
+      const controller = new AbortController();
+      const started = Date.now();
+      // The heartbeat is the default 15 s here.
+      const res = await fetch(`${server.url}/threads/${thread.thread_id}/stream`, { signal: controller.signal });
+      expect(res.status).toBe(200);
+      expect(res.headers.get("content-type")).toStartWith("text/event-stream");
+      const first = await (res.body as ReadableStream<Uint8Array>).getReader().read();
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect(new TextDecoder().decode(first.value)).toStartWith(":");
+      controller.abort();
+    });
+
     test("command.goto with Send objects {node, input} runs the node once per Send", async () => {
       const thread = await server.client.threads.create();
       await server.client.runs.wait(thread.thread_id, "fanout", { input: {} });

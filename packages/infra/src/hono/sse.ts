@@ -21,6 +21,9 @@ export function streamEvents(c: Context, options: EventStreamOptions): Response 
       controller.abort();
       if (!ended) void options.onDisconnect?.();
     });
+    // A first comment at once, so the status line and headers reach the client now even when the
+    // first event is far off (an idle thread stream), not at the first heartbeat.
+    await stream.write(": open\n\n");
     const heartbeat = setInterval(() => {
       void stream.write(": heartbeat\n\n").catch(() => controller.abort());
     }, options.heartbeatMs);
