@@ -1,10 +1,21 @@
 import { z } from "zod";
-import { assistantRef, ifExists, jsonObject, limit, offset, queryBool, queryInt, sortOrder, uuid } from "./common.ts";
+import {
+  assistantRef,
+  ifExists,
+  jsonObject,
+  limit,
+  MAX_INT32,
+  offset,
+  queryBool,
+  queryInt,
+  sortOrder,
+  uuid,
+} from "./common.ts";
 
 const config = z
   .object({
     tags: z.array(z.string()).optional(),
-    recursion_limit: z.number().int().positive().optional(),
+    recursion_limit: z.number().int().positive().max(100_000).optional(),
     configurable: jsonObject.optional(),
   })
   .loose();
@@ -62,7 +73,7 @@ export const countAssistantsBody = z.object({
 });
 
 export const versionsBody = z.object({ metadata: jsonObject.optional(), limit, offset });
-export const setLatestBody = z.object({ version: z.number().int().min(1) });
+export const setLatestBody = z.object({ version: z.number().int().min(1).max(MAX_INT32) });
 export const deleteAssistantQuery = z.object({ delete_threads: queryBool.optional() });
 export const graphQuery = z.object({ xray: z.union([queryBool, queryInt(0, 100)]).optional() });
 export const subgraphsParams = z.object({ assistant_id: assistantRef, namespace: z.string().min(1).optional() });

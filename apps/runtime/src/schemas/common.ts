@@ -18,7 +18,11 @@ export const assistantRef = z
 export const sortOrder = z.enum(["asc", "desc"]);
 export const ifExists = z.enum(["raise", "do_nothing"]);
 export const limit = z.number().int().min(1).max(1000).default(10);
-export const offset = z.number().int().min(0).default(0);
+/** Offsets and versions fit the 32-bit integers that store them. */
+export const MAX_INT32 = 2_147_483_647;
+export const offset = z.number().int().min(0).max(MAX_INT32).default(0);
+/** TTLs in minutes: up to 100 years (PostgreSQL intervals hold far more, but 1e12 minutes overflows them). */
+export const MAX_TTL_MINUTES = 52_560_000;
 
 /** Booleans in query strings: `true|false|1|0`. */
 export const queryBool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");

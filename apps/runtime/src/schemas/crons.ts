@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { assistantRef, jsonObject, uuid } from "./common.ts";
+import { assistantRef, jsonObject, offset, uuid } from "./common.ts";
 import { runCreateBody } from "./runs.ts";
 
 /** What each tick's run is made of (stored with the cron). */
@@ -47,7 +47,7 @@ export const searchCronsBody = z.object({
   ...cronFilter,
   enabled: z.boolean().optional(),
   limit: z.number().int().min(1).max(1000).default(10),
-  offset: z.number().int().min(0).default(0),
+  offset,
   sort_by: z
     .enum(["cron_id", "assistant_id", "thread_id", "next_run_date", "end_time", "created_at", "updated_at"])
     .optional(),

@@ -21,7 +21,7 @@ export const runCreateBody = z.object({
   config: z
     .object({
       tags: z.array(z.string()).optional(),
-      recursion_limit: z.number().int().positive().optional(),
+      recursion_limit: z.number().int().positive().max(100_000).optional(),
       configurable: jsonObject.optional(),
     })
     .loose()

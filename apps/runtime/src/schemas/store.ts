@@ -1,34 +1,40 @@
 import { MAX_NAMESPACE_DEPTH } from "@fractal/infra/storage/store";
 import { z } from "zod";
-import { jsonObject, queryBool } from "./common.ts";
+import { jsonObject, MAX_TTL_MINUTES, offset, queryBool } from "./common.ts";
 
+/** Keys and labels are index columns: past a few kB PostgreSQL refuses the row. */
+const MAX_KEY_LENGTH = 1024;
 const label = z
   .string()
   .min(1, "namespace labels may not be empty")
+  .max(MAX_KEY_LENGTH)
   .refine((l) => !l.includes("."), "namespace labels may not contain a period ('.')");
 const namespace = z.array(label).min(1).max(MAX_NAMESPACE_DEPTH);
 const prefix = z.array(label).max(MAX_NAMESPACE_DEPTH);
 /** Minutes; null or absent: never expires. */
-const ttl = z.number().positive().nullish();
+const ttl = z.number().positive().max(MAX_TTL_MINUTES).nullish();
 
 export const putItemBody = z.object({
   namespace,
-  key: z.string().min(1),
+  key: z.string().min(1).max(MAX_KEY_LENGTH),
   value: jsonObject,
   index: z.union([z.literal(false), z.array(z.string())]).nullish(),
   ttl,
 });
-export const itemKeyBody = z.object({ namespace, key: z.string().min(1) });
+export const itemKeyBody = z.object({ namespace, key: z.string().min(1).max(MAX_KEY_LENGTH) });
 export const getItemQuery = z.object({
-  namespace: z.string().min(1),
-  key: z.string().min(1),
+  namespace: z
+    .string()
+    .min(1)
+    .max(MAX_KEY_LENGTH * MAX_NAMESPACE_DEPTH),
+  key: z.string().min(1).max(MAX_KEY_LENGTH),
   refresh_ttl: queryBool.optional(),
 });
 export const searchItemsBody = z.object({
   namespace_prefix: prefix.default([]),
   filter: jsonObject.nullish(),
   limit: z.number().int().min(1).max(1000).default(10),
-  offset: z.number().int().min(0).default(0),
+  offset,
   query: z.string().nullish(),
   refresh_ttl: z.boolean().nullish(),
 });
@@ -37,7 +43,7 @@ export const listNamespacesBody = z.object({
   suffix: prefix.nullish(),
   max_depth: z.number().int().min(1).max(MAX_NAMESPACE_DEPTH).nullish(),
   limit: z.number().int().min(1).max(1000).default(100),
-  offset: z.number().int().min(0).default(0),
+  offset,
 });
 
 export const itemResponse = z.object({

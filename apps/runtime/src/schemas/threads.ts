@@ -1,12 +1,26 @@
 import { z } from "zod";
 import { extractPath, querySelect } from "../select.ts";
-import { checkpointRef, ifExists, jsonObject, limit, offset, queryBool, queryInt, sortOrder, uuid } from "./common.ts";
+import {
+  checkpointRef,
+  ifExists,
+  jsonObject,
+  limit,
+  MAX_TTL_MINUTES,
+  offset,
+  queryBool,
+  queryInt,
+  sortOrder,
+  uuid,
+} from "./common.ts";
 
 const threadStatus = z.enum(["idle", "busy", "interrupted", "error"]);
 
 /** TTL is accepted in the Platform's shape; sweeping arrives with thread TTL support. */
 /** Minutes after the thread's last activity at which it is deleted (the only strategy served). */
-const ttl = z.object({ strategy: z.literal("delete").default("delete"), ttl: z.number().positive() });
+const ttl = z.object({
+  strategy: z.literal("delete").default("delete"),
+  ttl: z.number().positive().max(MAX_TTL_MINUTES),
+});
 
 export const threadIdParams = z.object({ thread_id: uuid });
 
