@@ -28,7 +28,12 @@ describe("loadConfig", () => {
     );
     expect(config.port).toBe(4000);
     expect(config.host).toBe("localhost");
-    expect(config.storage).toEqual({ kind: "postgres", url: "postgres://u@h/db", poolSize: 10 });
+    expect(config.storage).toEqual({
+      kind: "postgres",
+      url: "postgres://u@h/db",
+      poolSize: 10,
+      statementTimeoutMs: 30_000,
+    });
     expect(config.redisUrl).toBe("redis://h:6379");
     expect(config.migrate).toBe(false);
   });

@@ -28,6 +28,7 @@ const envSchema = z.object({
     .positive()
     .default(10 * 1024 * 1024),
   FRACTAL_DB_POOL_SIZE: z.coerce.number().int().positive().max(1000).default(10),
+  FRACTAL_DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   N_JOBS_PER_WORKER: z.coerce.number().int().min(0).max(1000).default(10),
   FRACTAL_MULTITASK_STRATEGY: z.enum(["reject", "enqueue", "interrupt", "rollback"]).default("reject"),
   FRACTAL_STREAM_HEARTBEAT_MS: z.coerce.number().int().min(50).default(15_000),
@@ -72,7 +73,9 @@ export interface Config {
   host: string;
   /** Path to a langgraph.json, if any (explicit, or ./langgraph.json when present). */
   langgraphConfig?: string;
-  storage: { kind: "pglite"; dataDir: string } | { kind: "postgres"; url: string; poolSize: number };
+  storage:
+    | { kind: "pglite"; dataDir: string }
+    | { kind: "postgres"; url: string; poolSize: number; statementTimeoutMs: number };
   redisUrl?: string;
   logLevel: "debug" | "info" | "warn" | "error";
   migrate: boolean;
@@ -211,7 +214,12 @@ export function loadConfig(
     host: e.HOST,
     langgraphConfig,
     storage: databaseUrl
-      ? { kind: "postgres", url: databaseUrl, poolSize: e.FRACTAL_DB_POOL_SIZE }
+      ? {
+          kind: "postgres",
+          url: databaseUrl,
+          poolSize: e.FRACTAL_DB_POOL_SIZE,
+          statementTimeoutMs: e.FRACTAL_DB_STATEMENT_TIMEOUT_MS,
+        }
       : { kind: "pglite", dataDir: resolve(cwd, e.FRACTAL_DATA_DIR) },
     redisUrl: e.REDIS_URL ?? e.REDIS_URI,
     logLevel: e.LOG_LEVEL,

@@ -145,6 +145,7 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
           kind: "postgres",
           url: config.storage.url,
           poolSize: config.storage.poolSize,
+          statementTimeoutMs: config.storage.statementTimeoutMs,
           onIdleError: (error) => logger.warn("idle database connection failed; the pool replaces it", { error }),
         },
   );

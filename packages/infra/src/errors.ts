@@ -5,6 +5,7 @@ export type ErrorCode =
   | "not_found"
   | "conflict"
   | "payload_too_large"
+  | "unavailable"
   | "unauthorized"
   | "forbidden"
   | "internal_error";
@@ -18,6 +19,7 @@ const STATUS: Record<ErrorCode, number> = {
   payload_too_large: 413,
   validation_failed: 422,
   internal_error: 500,
+  unavailable: 503,
 };
 
 /** A domain error with a stable code; packages throw it, the HTTP layer renders it. */

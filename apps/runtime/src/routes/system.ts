@@ -2,17 +2,30 @@ import type { OpenApiRegistry } from "@fractal/infra/hono/openapi";
 import type { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../env.ts";
-import { jsonObject } from "../schemas/common.ts";
+import { jsonObject, queryBool } from "../schemas/common.ts";
 import { renderDocsPage } from "./docs-page.ts";
 
 const tags = ["system"];
+const okQuery = z.object({ check_db: queryBool.optional() });
 
 export function registerSystemRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): void {
   app.get(
     "/ok",
-    api.operation<AppEnv>(
-      { method: "get", path: "/ok", summary: "Liveness", tags, responses: { 200: z.object({ ok: z.boolean() }) } },
-      (c) => c.json({ ok: true }),
+    api.operation<AppEnv, undefined, typeof okQuery>(
+      {
+        method: "get",
+        path: "/ok",
+        summary: "Liveness; with check_db=1 also whether the database answers (503 when it does not)",
+        tags,
+        query: okQuery,
+        responses: { 200: z.object({ ok: z.boolean(), db: z.enum(["ok", "unavailable"]).optional() }) },
+      },
+      async (c, { query }) => {
+        if (!query.check_db) return c.json({ ok: true });
+        if (await c.var.deps.storage.database.ping(2_000)) return c.json({ ok: true, db: "ok" });
+        c.header("Retry-After", "5");
+        return c.json({ ok: false, db: "unavailable" }, 503);
+      },
     ),
   );
 

@@ -2,6 +2,7 @@ import type { Context, Env } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { AppError, type ErrorCode } from "../errors.ts";
+import { isDatabaseUnavailable } from "../storage/unavailable.ts";
 import type { RequestVariables } from "./request-context.ts";
 
 /**
@@ -27,17 +28,34 @@ export function renderError(c: Context, code: ErrorCode, message: string): Respo
   return errorResponse(c, new AppError(code, message));
 }
 
-/** The one place errors become responses: AppError → its status; anything unknown → 500 (logged). */
+/** How long a client is told to wait before retrying while the database is unavailable. */
+const RETRY_AFTER_SECONDS = 5;
+
+/**
+ * The one place errors become responses: AppError → its status; a database that cannot be reached
+ * (or a statement past its timeout) → 503 with Retry-After, logged once per outage rather than per
+ * request; anything else unknown → 500 (logged).
+ */
 export function createErrorHandler<E extends Env & { Variables: RequestVariables }>() {
+  let outageLoggedAt = 0;
   return (err: Error, c: Context<E>) => {
     let error: AppError;
     if (err instanceof AppError) error = err;
     else if (err instanceof HTTPException) error = fromHttpException(err);
-    else {
+    else if (isDatabaseUnavailable(err)) {
+      if (Date.now() - outageLoggedAt > 60_000) {
+        outageLoggedAt = Date.now();
+        c.var.logger?.error("database unavailable; answering 503 until it is back", { error: err });
+      }
+      c.header("Retry-After", String(RETRY_AFTER_SECONDS));
+      error = new AppError("unavailable", "the database is unavailable; retry shortly");
+    } else {
       c.var.logger?.error("unhandled error", { error: err });
       error = new AppError("internal_error", "internal server error");
     }
-    if (error.status >= 500 && err instanceof AppError) c.var.logger?.error("server error", { error: err });
+    if (error.status >= 500 && error.status !== 503 && err instanceof AppError) {
+      c.var.logger?.error("server error", { error: err });
+    }
     return errorResponse(c, error);
   };
 }

@@ -11,6 +11,8 @@ export interface Database {
   readonly kind: DatabaseKind;
   readonly pool: pg.Pool;
   readonly db: Kysely<Tables>;
+  /** Whether the database answers `select 1` within `timeoutMs`. */
+  ping(timeoutMs: number): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -21,13 +23,21 @@ export type DatabaseOptions =
       poolSize?: number;
       /** Errors of idle connections (server restart, admin termination); the pool replaces them. */
       onIdleError?: (error: Error) => void;
+      /** A statement running longer is cancelled by the server (answered 503). */
+      statementTimeoutMs?: number;
     }
   | { kind: "pglite"; dataDir: string | "memory" };
 
 /** Opens PGlite (embedded, file-backed or in memory) or a PostgreSQL pool. */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.kind === "postgres") {
-    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize ?? 10,
+      // A database that does not answer fails a request in seconds instead of holding it.
+      connectionTimeoutMillis: 5_000,
+      statement_timeout: options.statementTimeoutMs ?? 30_000,
+    });
     // Without a listener an idle connection's error is unhandled and ends the process.
     pool.on("error", (error) => options.onIdleError?.(error));
     // Fail at start, not at the first request, when the URL is wrong.
@@ -58,6 +68,21 @@ function wrap(kind: DatabaseKind, pool: pg.Pool, after: () => Promise<void>): Da
     kind,
     pool,
     db,
+    async ping(timeoutMs) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), timeoutMs);
+      });
+      const query = pool.query("select 1").then(
+        () => true,
+        () => false,
+      );
+      try {
+        return await Promise.race([query, timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
     close: () => {
       closed ??= db.destroy().then(after);
       return closed;
