@@ -28,10 +28,16 @@ for (const mode of MODES) {
           const controller = new AbortController();
           const res = await fetch(`${server.url}/runs/stream`, { method: "POST", body, signal: controller.signal });
           const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-          const first = await reader.read();
+          // The opening comment may come on its own; read on to the first event.
+          let text = "";
+          for (let i = 0; i < 5 && !text.includes("event: metadata"); i++) {
+            const { value, done } = await reader.read();
+            if (done) break;
+            text += new TextDecoder().decode(value);
+          }
           controller.abort();
           await reader.cancel().catch(() => {});
-          return new TextDecoder().decode(first.value);
+          return text;
         }),
       );
       expect(opened.every((chunk) => chunk.includes("event: metadata"))).toBe(true);
