@@ -143,6 +143,23 @@ function cases(ids: { assistant: string; thread: string; bare: string; missing: 
       status: 422,
       field: "body.namespace.0",
     },
+    // A cron filter's assistant_id: a uuid or a graph id; anything else is named, not sent to the uuid column
+    {
+      name: "cron search, assistant_id neither id nor graph",
+      method: "POST",
+      path: "/runs/crons/search",
+      body: '{"assistant_id":"no-such-graph"}',
+      status: 422,
+      field: "body.assistant_id",
+    },
+    {
+      name: "cron count, assistant_id neither id nor graph",
+      method: "POST",
+      path: "/runs/crons/count",
+      body: '{"assistant_id":"no-such-graph"}',
+      status: 422,
+      field: "body.assistant_id",
+    },
     // Malformed JSON → 400
     { name: "create assistant, broken JSON", method: "POST", path: "/assistants", body: "{bad", status: 400 },
     { name: "search assistants, truncated JSON", method: "POST", path: "/assistants/search", body: "{", status: 400 },

@@ -94,6 +94,12 @@ for (const mode of MODES) {
       expect(Object.keys(drawable.nodes)).toContain("tick");
       const unknown = await rawRequest(server.url, "GET", "/assistants/no-such-graph");
       expect(unknown.status).toBe(404);
+      // Cron filters resolve a graph id too (a cron made with the graph id is found by it).
+      const thread = await server.client.threads.create();
+      const cron = await server.client.crons.createForThread(thread.thread_id, "slow", { schedule: "0 0 1 1 *" });
+      expect((await server.client.crons.search({ assistantId: "slow" })).map((c) => c.cron_id)).toEqual([cron.cron_id]);
+      expect(await server.client.crons.count({ assistantId: "slow" })).toBe(1);
+      await server.client.crons.delete(cron.cron_id);
     });
 
     test("Python SDK joins: stream_mode= (empty) is every event; thread run_modes adds run_done", async () => {

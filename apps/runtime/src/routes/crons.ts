@@ -1,7 +1,9 @@
+import { defaultAssistantId } from "@fractal/graphs/default-assistants";
 import type { RunKwargs } from "@fractal/graphs/runs/run-kwargs";
 import { canSee } from "@fractal/infra/auth/access";
-import { notFound } from "@fractal/infra/errors";
+import { AppError, notFound } from "@fractal/infra/errors";
 import type { OpenApiRegistry } from "@fractal/infra/hono/openapi";
+import { isUuid } from "@fractal/infra/ids";
 import { assertWebhookUrl } from "@fractal/infra/webhooks/url-guard";
 import type { Context, Hono } from "hono";
 import { z } from "zod";
@@ -26,6 +28,16 @@ const SETTINGS = ["schedule", "timezone", "end_time", "enabled", "metadata", "on
 type SettingKey = (typeof SETTINGS)[number];
 
 /** A cron body split into the cron's own settings and its run payload (every other field but the assistant). */
+/**
+ * A cron filter's `assistant_id`: an assistant id, or a graph id for its default assistant (as on
+ * create); anything else is a 422, never a comparison the uuid column would refuse.
+ */
+function filterAssistantId(c: Context<AppEnv>, value: string | undefined): string | undefined {
+  if (value === undefined || isUuid(value)) return value;
+  if (c.var.deps.graphs.has(value)) return defaultAssistantId(value);
+  throw new AppError("validation_failed", `body.assistant_id: '${value}' is neither an assistant id nor a graph id`);
+}
+
 function splitCronBody<T extends Partial<Record<SettingKey | "assistant_id", unknown>>>(body: T) {
   const settings: Partial<Record<string, unknown>> = {};
   const payload: Record<string, unknown> = {};
@@ -141,7 +153,8 @@ export function registerCronRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): voi
       },
       async (c, { body }) => {
         const access = await accessFor(c, "crons:search", body);
-        return c.json(selectFields(await c.var.deps.storage.crons.search({ ...body, access }), body.select));
+        const filter = { ...body, assistant_id: filterAssistantId(c, body.assistant_id), access };
+        return c.json(selectFields(await c.var.deps.storage.crons.search(filter), body.select));
       },
     ),
   );
@@ -158,8 +171,16 @@ export function registerCronRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): voi
         bodyOptional: true,
         responses: { 200: z.number() },
       },
-      async (c, { body }) =>
-        c.json(await c.var.deps.storage.crons.count({ ...body, access: await accessFor(c, "crons:search", body) })),
+      async (c, { body }) => {
+        const access = await accessFor(c, "crons:search", body);
+        return c.json(
+          await c.var.deps.storage.crons.count({
+            ...body,
+            assistant_id: filterAssistantId(c, body.assistant_id),
+            access,
+          }),
+        );
+      },
     ),
   );
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { assistantRef, jsonObject, offset, uuid } from "./common.ts";
+import { jsonObject, offset, uuid } from "./common.ts";
 import { runCreateBody } from "./runs.ts";
 
 /** What each tick's run is made of (stored with the cron). */
@@ -39,7 +39,8 @@ export const patchCronBody = runFields.partial().extend({
 });
 
 const cronFilter = {
-  assistant_id: assistantRef.optional(),
+  /** An assistant id or a graph id; resolved by the route, which knows the graphs. */
+  assistant_id: z.string().min(1).max(256).optional(),
   thread_id: uuid.optional(),
   metadata: jsonObject.optional(),
 };
