@@ -5,6 +5,8 @@ import { AppError, notFound } from "@fractal/infra/errors";
 import type { OpenApiRegistry } from "@fractal/infra/hono/openapi";
 import { streamEvents } from "@fractal/infra/hono/sse";
 import type { StreamEvent } from "@fractal/infra/run-events";
+import { isFinalStatus } from "@fractal/infra/storage/runs";
+import type { Storage } from "@fractal/infra/storage/storage";
 import type { Context, Hono } from "hono";
 import { z } from "zod";
 import { accessFor } from "../access.ts";
@@ -73,6 +75,12 @@ function streamQuery(c: Context<AppEnv>, query: z.infer<typeof joinStreamQuery>)
   };
 }
 
+/** Whether a run has ended, or is not there at all. */
+async function endedOrGone(storage: Storage, runId: string): Promise<boolean> {
+  const run = await storage.runs.find(runId);
+  return run === undefined || isFinalStatus(run.status);
+}
+
 async function joinStream(
   c: Context<AppEnv>,
   runId: string,
@@ -81,9 +89,7 @@ async function joinStream(
   const { deps } = c.var;
   const { after, modes, namespace } = streamQuery(c, query);
   // A run that ended here long ago (or elsewhere) has no events left to send: the stream ends at once.
-  const gone =
-    deps.events.isClosed(runId) === undefined &&
-    ["success", "error", "timeout", "interrupted", undefined].includes((await deps.storage.runs.find(runId))?.status);
+  const gone = deps.events.isClosed(runId) === undefined && (await endedOrGone(deps.storage, runId));
   return streamEvents(c, {
     open: (signal) =>
       gone

@@ -8,6 +8,7 @@ import {
   offset,
   queryBool,
   queryInt,
+  recursionLimit,
   sortOrder,
   uuid,
 } from "./common.ts";
@@ -15,7 +16,7 @@ import {
 const config = z
   .object({
     tags: z.array(z.string()).optional(),
-    recursion_limit: z.number().int().positive().max(100_000).optional(),
+    recursion_limit: recursionLimit.optional(),
     configurable: jsonObject.optional(),
   })
   .loose();

@@ -21,6 +21,8 @@ export const limit = z.number().int().min(1).max(1000).default(10);
 /** Offsets and versions fit the 32-bit integers that store them. */
 export const MAX_INT32 = 2_147_483_647;
 export const offset = z.number().int().min(0).max(MAX_INT32).default(0);
+/** LangGraph's step bound, as assistants and runs take it. */
+export const recursionLimit = z.number().int().positive().max(100_000);
 /** TTLs in minutes: up to 100 years (PostgreSQL intervals hold far more, but 1e12 minutes overflows them). */
 export const MAX_TTL_MINUTES = 52_560_000;
 

@@ -1,7 +1,7 @@
 import { STREAM_MODES } from "@fractal/graphs/runs/run-kwargs";
 import { z } from "zod";
 import { querySelect } from "../select.ts";
-import { checkpointRef, jsonObject, queryBool, queryInt, uuid } from "./common.ts";
+import { checkpointRef, jsonObject, queryBool, queryInt, recursionLimit, uuid } from "./common.ts";
 
 const streamMode = z.enum(STREAM_MODES);
 const nodes = z.union([z.literal("*"), z.array(z.string().min(1))]);
@@ -21,7 +21,7 @@ export const runCreateBody = z.object({
   config: z
     .object({
       tags: z.array(z.string()).optional(),
-      recursion_limit: z.number().int().positive().max(100_000).optional(),
+      recursion_limit: recursionLimit.optional(),
       configurable: jsonObject.optional(),
     })
     .loose()

@@ -24,7 +24,8 @@ export interface RunOutcome {
 export interface ExecuteOptions {
   graph: AnyCompiledGraph;
   run: Run;
-  assistant: Assistant;
+  /** The run's config (runConfig), the same the graph was built with. */
+  config: Obj;
   emit: (event: string, data: unknown) => void;
   signal: AbortSignal;
   /** A checkpointer for this run only, in place of the graph's (stateless runs keep state in memory). */
@@ -122,7 +123,7 @@ function apiChunk(mode: string, data: Obj): Obj {
 
 /** Runs the graph, emitting the requested stream modes, and reports how it ended. */
 export async function executeRun(options: ExecuteOptions): Promise<RunOutcome> {
-  const { graph, run, assistant, emit, signal } = options;
+  const { graph, run, emit, signal } = options;
   const kwargs = run.kwargs as unknown as RunKwargs;
   const requested = new Set(kwargs.stream_mode);
   const modes: string[] = [
@@ -136,8 +137,7 @@ export async function executeRun(options: ExecuteOptions): Promise<RunOutcome> {
   const lifecycle = requested.has("lifecycle") ? createLifecycleStream(emit) : undefined;
   const graphModes = lifecycle && !modes.includes("tasks") ? [...modes, "tasks"] : modes;
   const lent: Obj = options.checkpointer ? { [LENT_CHECKPOINTER]: options.checkpointer } : {};
-  const config = runConfig(run, assistant, kwargs);
-  config.configurable = { ...(config.configurable as Obj), ...lent };
+  const config = { ...options.config, configurable: { ...(options.config.configurable as Obj), ...lent } };
 
   try {
     const streamOptions = {

@@ -4,7 +4,7 @@ import { isUuid } from "@fractal/infra/ids";
 import type { RunControl } from "@fractal/infra/run-control";
 import type { RunEventLog } from "@fractal/infra/run-events";
 import type { Assistant } from "@fractal/infra/storage/assistants";
-import type { CancelAction, MultitaskStrategy, Run, RunStatus } from "@fractal/infra/storage/runs";
+import { type CancelAction, isFinalStatus, type MultitaskStrategy, type Run } from "@fractal/infra/storage/runs";
 import type { Storage } from "@fractal/infra/storage/storage";
 import { assertWebhookUrl, type WebhookPolicy } from "@fractal/infra/webhooks/url-guard";
 import { defaultAssistantId } from "../default-assistants.ts";
@@ -15,8 +15,6 @@ import { mergedConfigurable } from "./run-settings.ts";
 import type { Dispatcher } from "./worker.ts";
 
 type Obj = Record<string, unknown>;
-
-const FINAL: RunStatus[] = ["success", "error", "timeout", "interrupted"];
 
 /** The reference server's text for a run whose assistant id is neither an assistant nor a graph. */
 const noAssistant = (idOrGraph: string) =>
@@ -83,7 +81,7 @@ export function createRunService(options: RunServiceOptions): RunService {
   const join = async (runId: string, signal?: AbortSignal) => {
     while (!signal?.aborted) {
       const run = await storage.runs.find(runId);
-      if (!run || FINAL.includes(run.status)) return run;
+      if (!run || isFinalStatus(run.status)) return run;
       // Events close right after the run's row is final; the timeout covers runs on other replicas.
       const reader = events.read(runId, {
         signal: AbortSignal.any([AbortSignal.timeout(1000), ...(signal ? [signal] : [])]),

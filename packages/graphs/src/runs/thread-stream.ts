@@ -31,11 +31,11 @@ function threadPlan(modes: string[] | undefined) {
   const asked = (modes ?? []).filter((m) => m !== "");
   const runModes = asked.filter((m) => !THREAD_MODES.has(m));
   const allRunEvents = asked.length === 0 || asked.includes("run_modes");
+  const runsAtAll = allRunEvents || runModes.length > 0 || asked.includes("lifecycle");
   return {
-    /** Which run events pass: all (undefined), the given run modes, or only run starts. */
+    /** Which run events pass: none (state_update alone), all, those of the run modes, or run starts. */
     runEvent: (event: string) =>
-      allRunEvents || wantedEvent(event, runModes.length > 0 ? runModes : ["metadata"]) || false,
-    runsAtAll: allRunEvents || runModes.length > 0 || asked.includes("lifecycle"),
+      runsAtAll && (allRunEvents || wantedEvent(event, runModes.length > 0 ? runModes : ["metadata"])),
     runDone: allRunEvents || asked.includes("lifecycle"),
     stateUpdate: asked.includes("state_update"),
   };
@@ -89,7 +89,7 @@ export async function* threadEvents(options: ThreadStreamOptions): AsyncGenerato
       for await (const event of events.read(run.run_id, { after, signal })) {
         progressed = true;
         if (event.event === "end") continue;
-        if (plan.runsAtAll && plan.runEvent(event.event)) yield { ...event, id: threadEventId(run.run_id, event.id) };
+        if (plan.runEvent(event.event)) yield { ...event, id: threadEventId(run.run_id, event.id) };
       }
       if (signal.aborted) return;
       if (!events.isClosed(run.run_id)) continue;

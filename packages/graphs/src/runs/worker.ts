@@ -160,10 +160,11 @@ export function createWorker(options: WorkerOptions): Worker {
       emit("error", error);
       outcome = { status: "error", error, thread: { status: "error", values: null, interrupts: {} } };
     } else {
+      const config = runConfig(run, assistant, kwargs);
       const graph = await graphs.resolve(assistant.graph_id, {
         checkpointer: storage.checkpoints.saver,
         store: storage.store,
-        config: runConfig(run, assistant, kwargs),
+        config,
       });
       const limit = options.runTimeoutMs ?? 0;
       const timer =
@@ -177,7 +178,7 @@ export function createWorker(options: WorkerOptions): Worker {
         outcome = await executeRun({
           graph,
           run,
-          assistant,
+          config,
           emit,
           signal: entry.controller.signal,
           ...(temporary ? { checkpointer: new MemorySaver() } : {}),

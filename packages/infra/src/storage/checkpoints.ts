@@ -1,6 +1,7 @@
 import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
 import { type Kysely, sql } from "kysely";
 import type pg from "pg";
+import { toJson } from "./json.ts";
 
 const CHECKPOINT_TABLES = ["checkpoints", "checkpoint_blobs", "checkpoint_writes"] as const;
 
@@ -138,7 +139,7 @@ export function createCheckpoints(pool: pg.Pool, db: Kysely<unknown>): Checkpoin
     },
     async patchMetadata(threadId, metadata, checkpointId) {
       const result = await sql`
-        update checkpoints set metadata = metadata || ${JSON.stringify(metadata)}::jsonb
+        update checkpoints set metadata = metadata || ${toJson(metadata)}::jsonb
         where thread_id = ${threadId} and checkpoint_ns = ''
           and checkpoint_id = coalesce(${checkpointId ?? null}::text, (select max(checkpoint_id) from checkpoints
                                        where thread_id = ${threadId} and checkpoint_ns = ''))`.execute(db);

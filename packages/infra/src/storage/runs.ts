@@ -120,6 +120,11 @@ function toRun(row: Selectable<RunsTable>): Run {
 
 const ACTIVE = ["pending", "running"];
 
+/** Whether a run has ended (success, error, timeout, interrupted): it will write nothing more. */
+export function isFinalStatus(status: RunStatus): boolean {
+  return !ACTIVE.includes(status);
+}
+
 /** A pending run never started: interrupt marks it ended, rollback removes it. */
 async function endPendingRun(trx: Transaction<Tables>, runId: string, action: CancelAction): Promise<void> {
   if (action === "rollback") await trx.deleteFrom("runs").where("run_id", "=", runId).execute();
