@@ -113,6 +113,12 @@ describe("PostgreSQL outage under a running server (postgres)", () => {
     expect(check.status).toBe(503);
     expect(await check.json()).toEqual({ ok: false, db: "unavailable" });
     expect((await fetch(`${server.url}/ok`)).status).toBe(200);
+    // Prune skips unknown threads, but an unreachable database is no unknown thread.
+    const prune = await fetch(`${server.url}/threads/prune`, {
+      method: "POST",
+      body: JSON.stringify({ thread_ids: [crypto.randomUUID()] }),
+    });
+    expect(prune.status).toBe(503);
     expect(server.output().match(/database unavailable/g)?.length).toBe(1);
 
     proxy.restore();

@@ -16,6 +16,12 @@ import {
 
 type Obj = Record<string, unknown>;
 
+/** For `.catch`: a 404 becomes undefined, anything else is thrown on. */
+function unlessNotFound(error: unknown): undefined {
+  if (error instanceof AppError && error.code === "not_found") return undefined;
+  throw error;
+}
+
 export interface ThreadService {
   create(input: {
     thread_id: string;
@@ -153,10 +159,12 @@ export function createThreadService(
     async prune(threadIds, strategy) {
       let pruned = 0;
       for (const threadId of new Set(threadIds)) {
-        const thread = await storage.threads.get(threadId).catch(() => undefined);
+        // An unknown thread is skipped; any other failure (the database gone) is the caller's answer.
+        const thread = await storage.threads.get(threadId).catch(unlessNotFound);
         if (!thread) continue;
         if (strategy === "delete") {
-          await storage.deleteThread(threadId).catch(() => undefined);
+          // Gone meanwhile (another prune): nothing to count.
+          if ((await storage.deleteThread(threadId).then(() => true, unlessNotFound)) === undefined) continue;
         } else {
           if (thread.status === "busy") continue;
           await storage.checkpoints.keepLatest(threadId);

@@ -1,3 +1,4 @@
+import { AppError } from "@fractal/infra/errors";
 import type { OpenApiRegistry } from "@fractal/infra/hono/openapi";
 import type { Context, Hono } from "hono";
 import { z } from "zod";
@@ -184,12 +185,15 @@ export function registerThreadRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
       },
       async (c, { body }) => {
         const action = body.strategy === "delete" ? "delete" : "update";
-        // Threads the caller may not change are skipped like unknown ones.
+        // Threads the caller may not see or change are skipped like unknown ones; other failures answer.
         const allowed: string[] = [];
         for (const threadId of body.thread_ids) {
           const ok = await authorizeThread(c, action, threadId).then(
             () => true,
-            () => false,
+            (error: unknown) => {
+              if (error instanceof AppError && (error.code === "not_found" || error.code === "forbidden")) return false;
+              throw error;
+            },
           );
           if (ok) allowed.push(threadId);
         }
