@@ -92,8 +92,9 @@ describe("durable runs", () => {
 
   test("idle streams carry heartbeat comments", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "fractal-heartbeat-"));
+    let server: Awaited<ReturnType<typeof spawnServer>> | undefined;
     try {
-      const server = await spawnServer({ args: ["--config", CONFIG, "--data-dir", dataDir], env: FAST_LEASES });
+      server = await spawnServer({ args: ["--config", CONFIG, "--data-dir", dataDir], env: FAST_LEASES });
       const res = await fetch(`${server.url}/runs/stream`, {
         method: "POST",
         body: JSON.stringify({
@@ -106,9 +107,10 @@ describe("durable runs", () => {
       expect(text.match(/^: heartbeat$/gm)?.length ?? 0).toBeGreaterThanOrEqual(3);
       // The run's last event came after the heartbeats, and the stream then closed.
       expect(text.trimEnd().split("\n\n").at(-1)).toStartWith("event: values");
-      server.proc.kill("SIGTERM");
-      await server.proc.exited;
     } finally {
+      // Also when an assertion failed: a server left behind keeps running after the suite.
+      server?.proc.kill("SIGTERM");
+      await server?.proc.exited;
       rmSync(dataDir, { recursive: true, force: true });
     }
   }, 60_000);
