@@ -75,6 +75,14 @@ if [ -z "${REDIS_URL:-}" ]; then
   export REDIS_URL="redis://127.0.0.1:$port"
 fi
 
+# The PostgreSQL restart test starts and stops a server of its own with these binaries.
+pg_bin=${pg_bin:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
+if [ -z "$pg_bin" ] && command -v apt-get >/dev/null 2>&1; then
+  apt_install postgresql TEST_PG_BIN
+  pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+fi
+if [ -n "$pg_bin" ]; then export TEST_PG_BIN="$pg_bin"; fi
+
 # Integration tests get the admin URL and create a database each; the servers they start get their own.
 export TEST_DATABASE_URL="$DATABASE_URL"
 unset DATABASE_URL POSTGRES_URI

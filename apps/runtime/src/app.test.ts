@@ -11,7 +11,7 @@ const JSON_ERRORS = { accept: "application/json" };
 const config: Config = {
   port: 0,
   host: "127.0.0.1",
-  storage: { kind: "pglite", dataDir: "memory" },
+  storage: { kind: "pglite", dataDir: "memory", statementTimeoutMs: 30_000 },
   logLevel: "info",
   migrate: true,
   testRoutes: false,

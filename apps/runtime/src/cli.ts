@@ -7,7 +7,7 @@ import { openDatabase } from "@fractal/infra/storage/database";
 import { KNOWN_MIGRATIONS, migrateToLatest, readSchemaStatus } from "@fractal/infra/storage/migrations";
 import { ConfigError, type ConfigFlags, loadConfig } from "./config.ts";
 import { ScaffoldError, scaffoldGraph } from "./scaffold.ts";
-import { PortInUseError, startServer } from "./server.ts";
+import { exitOnSignals, PortInUseError, startServer } from "./server.ts";
 import { VERSION } from "./version.ts";
 
 const USAGE = `fractal ${VERSION} — self-hosted LangGraph agent server
@@ -31,16 +31,7 @@ async function serve(flags: ConfigFlags): Promise<void> {
   const config = loadConfig(process.env, flags);
   const server = await startServer(config);
   process.stderr.write(`fractal: serving on ${server.url} (${server.deps.storage.database.kind})\n`);
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    server.deps.logger.info("shutting down", { signal });
-    await server.stop();
-    process.exit(0);
-  };
-  process.on("SIGINT", () => void shutdown("SIGINT"));
-  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  exitOnSignals(server);
 }
 
 async function migrate(flags: ConfigFlags): Promise<void> {

@@ -12,7 +12,7 @@ describe("loadConfig", () => {
     expect(config).toMatchObject({
       port: 2024,
       host: "localhost",
-      storage: { kind: "pglite", dataDir: join(cwd, ".fractal") },
+      storage: { kind: "pglite", dataDir: join(cwd, ".fractal"), statementTimeoutMs: 30_000 },
       migrate: true,
       testRoutes: false,
       logLevel: "info",

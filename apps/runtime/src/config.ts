@@ -74,7 +74,7 @@ export interface Config {
   /** Path to a langgraph.json, if any (explicit, or ./langgraph.json when present). */
   langgraphConfig?: string;
   storage:
-    | { kind: "pglite"; dataDir: string }
+    | { kind: "pglite"; dataDir: string; statementTimeoutMs: number }
     | { kind: "postgres"; url: string; poolSize: number; statementTimeoutMs: number };
   redisUrl?: string;
   logLevel: "debug" | "info" | "warn" | "error";
@@ -220,7 +220,11 @@ export function loadConfig(
           poolSize: e.FRACTAL_DB_POOL_SIZE,
           statementTimeoutMs: e.FRACTAL_DB_STATEMENT_TIMEOUT_MS,
         }
-      : { kind: "pglite", dataDir: resolve(cwd, e.FRACTAL_DATA_DIR) },
+      : {
+          kind: "pglite",
+          dataDir: resolve(cwd, e.FRACTAL_DATA_DIR),
+          statementTimeoutMs: e.FRACTAL_DB_STATEMENT_TIMEOUT_MS,
+        },
     redisUrl: e.REDIS_URL ?? e.REDIS_URI,
     logLevel: e.LOG_LEVEL,
     migrate: flags.migrate ?? e.FRACTAL_MIGRATE,

@@ -140,7 +140,19 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
   });
   const database = await openDatabase(
     config.storage.kind === "pglite"
-      ? { kind: "pglite", dataDir: config.storage.dataDir }
+      ? {
+          kind: "pglite",
+          dataDir: config.storage.dataDir,
+          statementTimeoutMs: config.storage.statementTimeoutMs,
+          onEvent: (event) => {
+            if (event.kind === "stuck") {
+              logger.error("embedded database did not answer; failing its statements and restarting it", {
+                waited_ms: event.waitedMs,
+              });
+            } else if (event.kind === "restarted") logger.warn("embedded database restarted", { ms: event.ms });
+            else logger.error("embedded database restart failed; retrying on the next request", { error: event.error });
+          },
+        }
       : {
           kind: "postgres",
           url: config.storage.url,

@@ -47,3 +47,36 @@ export async function startServer(config: Config): Promise<RunningServer> {
     },
   };
 }
+
+/** How long after the drain time a shutdown may take to hand runs back and close the database. */
+export const SHUTDOWN_GRACE_MS = 2_000;
+
+/**
+ * Stops the server on SIGINT/SIGTERM and exits. Runs in flight get the drain time
+ * (FRACTAL_SHUTDOWN_DRAIN_MS); whatever is still not done SHUTDOWN_GRACE_MS after that (a database
+ * that does not answer) does not hold the process: it exits with code 1 and says so.
+ */
+export function exitOnSignals(server: RunningServer, exit: (code: number) => never = process.exit): void {
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    const { logger, config } = server.deps;
+    const deadlineMs = config.shutdownDrainMs + SHUTDOWN_GRACE_MS;
+    logger.info("shutting down", { signal, deadline_ms: deadlineMs });
+    const deadline = setTimeout(() => {
+      logger.error("shutdown did not finish in time; exiting without it", { deadline_ms: deadlineMs });
+      exit(1);
+    }, deadlineMs);
+    try {
+      await server.stop();
+    } catch (error) {
+      logger.error("shutdown failed", { error });
+      exit(1);
+    }
+    clearTimeout(deadline);
+    exit(0);
+  };
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+}

@@ -35,11 +35,22 @@ export function registerInternalRoutes(app: Hono<AppEnv>, api: OpenApiRegistry):
   );
 }
 
+/** A statement that never returns on its own: what the embedded database's watchdog must survive. */
+const RUNAWAY_SQL = "with recursive r(n) as (select 1 union all select n + 1 from r) select count(*) from r";
+
 /** Test-only view of in-process stream state, to prove disconnects leave nothing behind. */
 export function registerInternalStatsRoute(app: Hono<AppEnv>): void {
   app.get("/internal/stats", (c) => {
     const { events, control, worker } = c.var.deps;
     return c.json({ events: events.stats(), control_listeners: control.listenerCount(), active_runs: worker.active() });
+  });
+  // Fault injection: a runaway statement, which ends when the database's statement timeout or the
+  // embedded watchdog cancels it. `?wait=true` answers with its outcome; otherwise 202 at once.
+  app.post("/internal/stall-database", async (c) => {
+    const stalled = c.var.deps.storage.database.pool.query(RUNAWAY_SQL);
+    if (c.req.query("wait") === "true") await stalled;
+    else stalled.catch(() => {});
+    return c.json({ stalled: true }, 202);
   });
   // Webhook deliveries of one run, with their status and attempts.
   app.get("/internal/webhooks/:run_id", async (c) =>

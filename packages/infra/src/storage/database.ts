@@ -1,7 +1,7 @@
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import { type DataDirLock, lockDataDir } from "./data-dir-lock.ts";
-import { openPGliteThread } from "./pglite-thread.ts";
+import { openPGliteThread, type PGliteEvent } from "./pglite-thread.ts";
 import type { Tables } from "./schema.ts";
 
 export type DatabaseKind = "pglite" | "postgres";
@@ -13,6 +13,11 @@ export interface Database {
   readonly db: Kysely<Tables>;
   /** Whether the database answers `select 1` within `timeoutMs`. */
   ping(timeoutMs: number): Promise<boolean>;
+  /**
+   * The embedded database's watchdog state (`restarting` while a stuck thread is replaced, `failed`
+   * for a stuck in-memory one) and how often it restarted; PostgreSQL is always `ok` here.
+   */
+  health(): { state: "ok" | "restarting" | "failed"; restarts: number };
   close(): Promise<void>;
 }
 
@@ -26,7 +31,18 @@ export type DatabaseOptions =
       /** A statement running longer is cancelled by the server (answered 503). */
       statementTimeoutMs?: number;
     }
-  | { kind: "pglite"; dataDir: string | "memory" };
+  | {
+      kind: "pglite";
+      dataDir: string | "memory";
+      /**
+       * PGlite ignores `statement_timeout`: a statement batch not answered within this (30 s) fails
+       * with 503 and the database thread is restarted from its files. Waiting for the one session
+       * is bounded by it too.
+       */
+      statementTimeoutMs?: number;
+      /** The watchdog's findings (stuck, restarted, restart failed), for the log. */
+      onEvent?: (event: PGliteEvent) => void;
+    };
 
 /** Opens PGlite (embedded, file-backed or in memory) or a PostgreSQL pool. */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
@@ -40,19 +56,40 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     });
     // Without a listener an idle connection's error is unhandled and ends the process.
     pool.on("error", (error) => options.onIdleError?.(error));
+    pool.on("connect", keepConnectionErrorsInQueries);
     // Fail at start, not at the first request, when the URL is wrong.
     const client = await pool.connect();
     client.release();
-    return wrap("postgres", pool, async () => {});
+    return wrap(
+      "postgres",
+      pool,
+      () => ({ state: "ok", restarts: 0 }),
+      (db) => db.destroy(),
+    );
   }
   const lock: DataDirLock | undefined = options.dataDir === "memory" ? undefined : lockDataDir(options.dataDir);
   try {
     // PGlite runs on its own thread; pg talks to it through an in-process socket. One session:
     // the embedded backend serves one connection at a time, and it is kept open.
-    const thread = await openPGliteThread(options.dataDir);
-    const pool = new pg.Pool({ max: 1, idleTimeoutMillis: 0, stream: () => thread.socket() } as pg.PoolConfig);
-    return wrap("pglite", pool, async () => {
-      await thread.close();
+    const timeoutMs = options.statementTimeoutMs ?? 30_000;
+    const thread = await openPGliteThread(options.dataDir, { watchdogMs: timeoutMs, onEvent: options.onEvent });
+    const pool = new pg.Pool({
+      max: 1,
+      idleTimeoutMillis: 0,
+      connectionTimeoutMillis: timeoutMs,
+      stream: () => thread.socket(),
+    } as pg.PoolConfig);
+    // The session of an idle client ends when the watchdog restarts the thread; the pool replaces it.
+    pool.on("error", () => {});
+    pool.on("connect", keepConnectionErrorsInQueries);
+    const health = () => ({ state: thread.state(), restarts: thread.restarts() });
+    return wrap("pglite", pool, health, async (db) => {
+      // A statement that never returns holds its session: give the pool a moment, then stop the
+      // thread, which ends every session and lets the pool finish.
+      const destroyed = db.destroy();
+      await Promise.race([destroyed, sleep(2_000)]);
+      await thread.close(5_000);
+      await destroyed;
       lock?.release();
     });
   } catch (error) {
@@ -61,7 +98,24 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   }
 }
 
-function wrap(kind: DatabaseKind, pool: pg.Pool, after: () => Promise<void>): Database {
+/**
+ * A checked-out client has no error listener (the pool removes its own while the client is lent,
+ * and kysely adds none), so a connection lost mid-query would be an unhandled 'error' event and end
+ * the process. The query itself already rejects with the error and the pool drops the client on
+ * release; this listener only keeps the event from being fatal.
+ */
+function keepConnectionErrorsInQueries(client: pg.PoolClient): void {
+  client.on("error", () => {});
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function wrap(
+  kind: DatabaseKind,
+  pool: pg.Pool,
+  health: Database["health"],
+  shutdown: (db: Kysely<Tables>) => Promise<void>,
+): Database {
   const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
   let closed: Promise<void> | undefined;
   return {
@@ -83,8 +137,9 @@ function wrap(kind: DatabaseKind, pool: pg.Pool, after: () => Promise<void>): Da
         clearTimeout(timer);
       }
     },
+    health,
     close: () => {
-      closed ??= db.destroy().then(after);
+      closed ??= shutdown(db);
       return closed;
     },
   };

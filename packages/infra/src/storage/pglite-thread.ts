@@ -1,67 +1,234 @@
 import { Duplex } from "node:stream";
 import { Worker } from "node:worker_threads";
 import type { WorkerReply, WorkerRequest } from "./pglite-protocol.ts";
+import { EMBEDDED_DATABASE_STUCK } from "./unavailable.ts";
 
 type Request = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, "id"> : never) : never;
+
+/** What happened to the embedded database thread, for logs and `/ok?check_db=1`. */
+export type PGliteEvent =
+  | { kind: "stuck"; waitedMs: number }
+  | { kind: "restarted"; ms: number }
+  | { kind: "restart_failed"; error: Error };
+
+export interface PGliteThreadOptions {
+  /**
+   * The watchdog's bound. PGlite ignores `statement_timeout`, so when the thread has work and
+   * answers nothing for this long it is treated as stuck: the waiting statements fail (503), the
+   * thread is terminated and the database reopened from its files.
+   */
+  watchdogMs?: number;
+  onEvent?: (event: PGliteEvent) => void;
+}
 
 /** PGlite running on a worker thread, reached through wire-protocol bytes. */
 export interface PGliteThread {
   /** A socket-like stream for `pg` (the `stream` option): one session on the embedded database. */
   socket(): Duplex;
-  close(): Promise<void>;
+  /**
+   * `ok`; `restarting` while a stuck thread is replaced (and until a failed reopen succeeds);
+   * `failed` for an in-memory database that was stuck (it has no files to reopen from).
+   */
+  state(): "ok" | "restarting" | "failed";
+  /** How many times the watchdog replaced the thread. */
+  restarts(): number;
+  /** Closes the database; a thread that does not answer within `boundMs` (the watchdog's) is terminated. */
+  close(boundMs?: number): Promise<void>;
+}
+
+const OPEN_BOUND_MS = 120_000;
+
+export class EmbeddedDatabaseStuckError extends Error {
+  override name = "EmbeddedDatabaseStuckError";
+  readonly code = EMBEDDED_DATABASE_STUCK;
+}
+
+/** One worker thread and the calls waiting on it. */
+class Generation {
+  readonly worker: Worker;
+  readonly sockets = new Set<PGliteSocket>();
+  #waiting = new Map<number, { resolve: (r: WorkerReply) => void; reject: (e: Error) => void }>();
+  #nextId = 0;
+  #failure: Error | undefined;
+  /** When the thread last answered, or when it was last given work while idle. */
+  lastProgress = performance.now();
+
+  constructor() {
+    // Source runs (Bun) load the .ts worker; the built package ships it as .js.
+    const file = import.meta.url.endsWith(".ts") ? "./pglite-worker.ts" : "./pglite-worker.js";
+    this.worker = new Worker(new URL(file, import.meta.url));
+    this.worker.on("message", (message: WorkerReply) => {
+      this.lastProgress = performance.now();
+      const entry = this.#waiting.get(message.id);
+      this.#waiting.delete(message.id);
+      if (!entry) return;
+      if (message.error !== undefined) entry.reject(new Error(message.error));
+      else entry.resolve(message);
+    });
+    this.worker.on("error", (error: Error) =>
+      this.fail(new Error(`embedded database thread failed: ${error.message}`)),
+    );
+    this.worker.on("exit", (code) => this.fail(new Error(`embedded database thread exited with code ${code}`)));
+  }
+
+  get busy(): boolean {
+    return this.#waiting.size > 0;
+  }
+
+  call(request: Request, transfer: ArrayBuffer[] = []): Promise<WorkerReply> {
+    return new Promise((resolve, reject) => {
+      if (this.#failure) return reject(this.#failure);
+      if (this.#waiting.size === 0) this.lastProgress = performance.now();
+      const id = this.#nextId++;
+      this.#waiting.set(id, { resolve, reject });
+      this.worker.postMessage({ ...request, id }, transfer);
+    });
+  }
+
+  /** Rejects every waiting call and every later one, and ends the sessions opened on this thread. */
+  fail(error: Error): void {
+    this.#failure ??= error;
+    for (const entry of this.#waiting.values()) entry.reject(this.#failure);
+    this.#waiting.clear();
+    for (const socket of this.sockets) socket.destroy(this.#failure);
+    this.sockets.clear();
+  }
 }
 
 /** Starts the worker thread and opens the database in it (`memory` for an in-memory one). */
-export async function openPGliteThread(dataDir: string): Promise<PGliteThread> {
-  // Source runs (Bun) load the .ts worker; the built package ships it as .js.
-  const file = import.meta.url.endsWith(".ts") ? "./pglite-worker.ts" : "./pglite-worker.js";
-  const worker = new Worker(new URL(file, import.meta.url));
-  const waiting = new Map<number, { resolve: (r: WorkerReply) => void; reject: (e: Error) => void }>();
-  let nextId = 0;
-  let failure: Error | undefined;
+export async function openPGliteThread(dataDir: string, options: PGliteThreadOptions = {}): Promise<PGliteThread> {
+  const watchdogMs = options.watchdogMs ?? 30_000;
+  const emit = options.onEvent ?? (() => {});
+  // An in-memory database has no files to reopen from: the watchdog only fails the statements.
+  const reopenable = dataDir !== "memory";
 
-  worker.on("message", (message: WorkerReply) => {
-    const entry = waiting.get(message.id);
-    waiting.delete(message.id);
-    if (!entry) return;
-    if (message.error !== undefined) entry.reject(new Error(message.error));
-    else entry.resolve(message);
-  });
-  const fail = (error: Error) => {
-    failure = new Error(`embedded database thread failed: ${error.message}`);
-    for (const entry of waiting.values()) entry.reject(failure);
-    waiting.clear();
+  const start = async (): Promise<Generation> => {
+    const generation = new Generation();
+    const timer = setTimeout(
+      () => generation.fail(new Error(`embedded database did not open within ${OPEN_BOUND_MS} ms`)),
+      OPEN_BOUND_MS,
+    );
+    try {
+      await generation.call({ op: "open", dataDir });
+      return generation;
+    } catch (error) {
+      await generation.worker.terminate();
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
   };
-  worker.on("error", fail);
-  worker.on("exit", (code) => fail(new Error(`exited with code ${code}`)));
 
-  const call = (request: Request, transfer: ArrayBuffer[] = []) =>
-    new Promise<WorkerReply>((resolve, reject) => {
-      if (failure) return reject(failure);
-      const id = nextId++;
-      waiting.set(id, { resolve, reject });
-      worker.postMessage({ ...request, id }, transfer);
-    });
+  let current: Generation = await start();
+  let reopening: Promise<Generation> | undefined;
+  let restarts = 0;
+  let closed = false;
 
-  try {
-    await call({ op: "open", dataDir });
-  } catch (error) {
-    worker.terminate();
-    throw error;
-  }
+  const reopen = (): Promise<Generation> => {
+    reopening ??= (async () => {
+      const began = performance.now();
+      try {
+        current = await start();
+        restarts++;
+        emit({ kind: "restarted", ms: Math.round(performance.now() - began) });
+        return current;
+      } catch (error) {
+        emit({ kind: "restart_failed", error: error as Error });
+        throw error;
+      } finally {
+        reopening = undefined;
+      }
+    })();
+    return reopening;
+  };
+
+  let broken: Error | undefined;
+  const watchdog = setInterval(
+    () => {
+      const generation = current;
+      if (closed || reopening || !generation.busy) return;
+      const waitedMs = performance.now() - generation.lastProgress;
+      if (waitedMs < watchdogMs) return;
+      emit({ kind: "stuck", waitedMs: Math.round(waitedMs) });
+      generation.fail(
+        new EmbeddedDatabaseStuckError(
+          `the embedded database did not answer within ${watchdogMs} ms (FRACTAL_DB_STATEMENT_TIMEOUT_MS); it is being restarted`,
+        ),
+      );
+      void generation.worker.terminate();
+      broken = new EmbeddedDatabaseStuckError(
+        reopenable
+          ? "the embedded database is restarting"
+          : "the in-memory embedded database was stuck and has been stopped; its data is gone",
+      );
+      if (!reopenable) return;
+      reopen().then(
+        () => {
+          broken = undefined;
+        },
+        () => {},
+      );
+    },
+    Math.max(10, Math.min(1_000, watchdogMs / 4)),
+  );
+  watchdog.unref?.();
+
+  /** The thread to use now: waits for a reopen in progress, and retries one that failed. */
+  const ready = async (): Promise<Generation> => {
+    if (reopening) return reopening;
+    if (broken) {
+      if (!reopenable) throw broken;
+      try {
+        const generation = await reopen();
+        broken = undefined;
+        return generation;
+      } catch {
+        throw broken;
+      }
+    }
+    return current;
+  };
 
   let sessions = 0;
-  const exec = async (bytes: Uint8Array) => {
-    const copy = bytes.slice();
-    return (await call({ op: "exec", bytes: copy }, [copy.buffer])).bytes ?? new Uint8Array();
-  };
   return {
-    socket: () => new PGliteSocket(exec, sessions++ > 0),
-    async close() {
+    socket: () => {
+      let generation: Generation | undefined;
+      const socket: PGliteSocket = new PGliteSocket(async (bytes) => {
+        const now = await ready();
+        // A session belongs to one thread: after a restart its server-side state is gone.
+        if (generation && generation !== now) throw new EmbeddedDatabaseStuckError("the embedded database restarted");
+        if (!generation) {
+          generation = now;
+          now.sockets.add(socket);
+        }
+        // A copy with its own ArrayBuffer: a Buffer (and Buffer#slice) may be a view into Node's shared
+        // pool, and transferring that would detach every other Buffer allocated from it.
+        const copy = new Uint8Array(bytes);
+        return (await now.call({ op: "exec", bytes: copy }, [copy.buffer])).bytes ?? new Uint8Array();
+      }, sessions++ > 0);
+      socket.once("close", () => generation?.sockets.delete(socket));
+      return socket;
+    },
+    state: () => (reopening || broken ? (reopenable ? "restarting" : "failed") : "ok"),
+    restarts: () => restarts,
+    async close(boundMs = watchdogMs) {
+      closed = true;
+      clearInterval(watchdog);
+      const generation = await (reopening ?? Promise.resolve(current)).catch(() => current);
+      let timer: ReturnType<typeof setTimeout> | undefined;
       try {
-        await call({ op: "close" });
+        await Promise.race([
+          generation.call({ op: "close" }),
+          new Promise((resolve) => {
+            timer = setTimeout(resolve, boundMs);
+          }),
+        ]);
+      } catch {
+        // A thread that already failed has nothing left to close.
       } finally {
-        await worker.terminate();
+        clearTimeout(timer);
+        generation.fail(new Error("the embedded database is closed"));
+        await generation.worker.terminate();
       }
     },
   };

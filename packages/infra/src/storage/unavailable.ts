@@ -1,3 +1,6 @@
+/** The code of the error the embedded database's watchdog fails statements with. */
+export const EMBEDDED_DATABASE_STUCK = "FRACTAL_EMBEDDED_DB_STUCK";
+
 /** Socket and PostgreSQL error codes that mean "the database cannot be reached now", not a bad request. */
 const UNREACHABLE_CODES = new Set([
   "ECONNREFUSED",
@@ -10,6 +13,7 @@ const UNREACHABLE_CODES = new Set([
   "57P02", // crash_shutdown
   "57P03", // cannot_connect_now (starting up, shutting down)
   "57014", // query_canceled: the statement timeout
+  EMBEDDED_DATABASE_STUCK,
   "08000",
   "08001",
   "08003",
