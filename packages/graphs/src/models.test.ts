@@ -1,11 +1,11 @@
 import { describe, expect, test } from "bun:test";
+import { startFakeOpenAI } from "@fractal/infra/testing/openai-server";
 import { ChatAnthropic } from "@langchain/anthropic";
 import { HumanMessage } from "@langchain/core/messages";
 import { ChatGoogleGenerativeAI } from "@langchain/google-genai";
 import { ChatOllama } from "@langchain/ollama";
 import { ChatOpenAI } from "@langchain/openai";
 import { checkModelSpec, createChatModel } from "./models.ts";
-import { startFakeOpenAI } from "./testing/openai-server.ts";
 
 const KEYS = {
   openai: { apiKey: "sk-openai-secret" },

@@ -1,10 +1,4 @@
 import { AppError } from "@fractal/infra/errors";
-import { ChatAnthropic } from "@langchain/anthropic";
-import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
-import { ChatGoogleGenerativeAI } from "@langchain/google-genai";
-import { ChatOllama } from "@langchain/ollama";
-import { ChatOpenAI } from "@langchain/openai";
-import { FakeChatModel, type FakeChatModelParams } from "./fake-chat-model.ts";
 import {
   isModelProvider,
   MODEL_PROVIDERS,
@@ -12,7 +6,13 @@ import {
   type ProviderCredentials,
   type ProviderSettings,
   splitModelSpec,
-} from "./providers.ts";
+} from "@fractal/infra/providers";
+import { ChatAnthropic } from "@langchain/anthropic";
+import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
+import { ChatGoogleGenerativeAI } from "@langchain/google-genai";
+import { ChatOllama } from "@langchain/ollama";
+import { ChatOpenAI } from "@langchain/openai";
+import { FakeChatModel, type FakeChatModelParams } from "./fake-chat-model.ts";
 
 /** The default model of catalog graphs: offline and deterministic. */
 export const DEFAULT_MODEL = "fake:echo";

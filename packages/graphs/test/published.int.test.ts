@@ -46,7 +46,7 @@ function linkDependency(name: string, fromPackage: string, project: string): voi
 const CHECK_JS = `
 import { catalog } from "@fractal/graphs/catalog";
 import { createChatModel } from "@fractal/graphs/models";
-import { createGraphRegistry } from "@fractal/graphs/registry";
+import { createGraphRegistry } from "@fractal/runtime/registry";
 import { AppError } from "@fractal/infra/errors";
 import { openDatabase } from "@fractal/infra/storage/database";
 import { createStorage } from "@fractal/infra/storage/storage";
@@ -71,7 +71,7 @@ console.log(JSON.stringify({ reply: reply.content, report: done.report, refused,
 
 const CHECK_TS = `
 import { createChatModel, type ModelOptions } from "@fractal/graphs/models";
-import type { GraphRegistry } from "@fractal/graphs/registry";
+import type { GraphRegistry } from "@fractal/runtime/registry";
 import { AppError } from "@fractal/infra/errors";
 const options: ModelOptions = { temperature: 0 };
 export const model = createChatModel("fake:x", options);
@@ -86,12 +86,17 @@ describe("published packages", () => {
     writeFileSync(join(project, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
     const infra = await buildAndInstall("infra", project);
     const graphs = await buildAndInstall("graphs", project);
+    const runtime = await buildAndInstall("runtime", project);
     // workspace:* became a real version; tests and test helpers are not shipped.
     expect(graphs.dependencies["@fractal/infra"]).toBe("0.1.0");
+    expect(runtime.dependencies["@fractal/infra"]).toBe("0.1.0");
+    // The catalog is portable: it does not depend on the run engine.
+    expect(Object.keys(graphs.dependencies)).not.toContain("@fractal/runtime");
     expect(readdirNames(join(project, "node_modules/@fractal/graphs/src"))).not.toContain("testing");
     for (const [manifest, pkg] of [
       [infra, "infra"],
       [graphs, "graphs"],
+      [runtime, "runtime"],
     ] as const) {
       for (const name of Object.keys(manifest.dependencies)) {
         if (!name.startsWith("@fractal/")) linkDependency(name, pkg, project);

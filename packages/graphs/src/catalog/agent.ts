@@ -1,7 +1,7 @@
+import type { GraphContext } from "@fractal/infra/graph-context";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { END, MessagesZodState, START, StateGraph } from "@langchain/langgraph";
 import { createChatModel, DEFAULT_MODEL } from "../models.ts";
-import type { GraphContext } from "../registry.ts";
 
 function modelOf(config: RunnableConfig | undefined): string {
   const value = config?.configurable?.model;

@@ -1,9 +1,9 @@
 import { AppError } from "@fractal/infra/errors";
+import type { ProviderSettings } from "@fractal/infra/providers";
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import { z } from "zod";
 import { checkModelSpec, createChatModel, DEFAULT_MODEL, type ModelOptions } from "../models.ts";
-import type { ProviderSettings } from "../providers.ts";
 
 /** The values a node reads its settings from: the run's merged `config.configurable`. */
 export function configurableOf(config: LangGraphRunnableConfig): Record<string, unknown> {

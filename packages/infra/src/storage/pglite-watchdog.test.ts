@@ -79,7 +79,7 @@ test("a runaway statement fails as unavailable, the thread restarts, and committ
   await storage.threads.create({ thread_id: added });
   expect((await storage.threads.get(added)).thread_id).toBe(added);
   expect(await database.ping(2_000)).toBe(true);
-});
+}, 30_000);
 
 test("a request waiting for the session behind the stuck statement fails as unavailable within the bound", async () => {
   const database = await open(tempDir());
@@ -87,12 +87,12 @@ test("a request waiting for the session behind the stuck statement fails as unav
   // Waits for the one session while the runaway statement holds it.
   const began = performance.now();
   const queued = await rejection(database.pool.query("select 41 + 1 as n"));
-  expect(performance.now() - began).toBeLessThan(WATCHDOG_MS + 1_000);
+  expect(performance.now() - began).toBeLessThan(WATCHDOG_MS + 4_000);
   expect(isDatabaseUnavailable(queued)).toBe(true);
   expect(isDatabaseUnavailable(await stuck)).toBe(true);
   await until(() => database.health().state === "ok");
   expect((await database.pool.query("select 41 + 1 as n")).rows[0].n).toBe(42);
-});
+}, 30_000);
 
 test("ping reports a stuck database while the watchdog has not yet fired", async () => {
   const database = await openDatabase({ kind: "pglite", dataDir: tempDir(), statementTimeoutMs: 2_000 });
@@ -102,7 +102,7 @@ test("ping reports a stuck database while the watchdog has not yet fired", async
   expect(isDatabaseUnavailable(await stuck)).toBe(true);
   await until(() => database.health().state === "ok");
   expect(await database.ping(2_000)).toBe(true);
-}, 20_000);
+}, 30_000);
 
 test("a stuck in-memory database fails its statements and stays failed (it has no files to reopen)", async () => {
   const database = await open("memory");
@@ -110,7 +110,7 @@ test("a stuck in-memory database fails its statements and stays failed (it has n
   expect(database.health().state).toBe("failed");
   const later = await rejection(database.pool.query("select 1"));
   expect(isDatabaseUnavailable(later)).toBe(true);
-});
+}, 30_000);
 
 test("close() returns within its bound while a statement never returns", async () => {
   const database = await openDatabase({ kind: "pglite", dataDir: tempDir(), statementTimeoutMs: 60_000 });
@@ -120,4 +120,4 @@ test("close() returns within its bound while a statement never returns", async (
   await database.close();
   expect(performance.now() - began).toBeLessThan(10_000);
   await stuck;
-}, 20_000);
+}, 30_000);

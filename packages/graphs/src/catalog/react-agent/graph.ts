@@ -1,8 +1,8 @@
+import type { GraphContext } from "@fractal/infra/graph-context";
 import { AIMessage, type BaseMessage, SystemMessage, ToolMessage } from "@langchain/core/messages";
 import type { StructuredToolInterface } from "@langchain/core/tools";
 import { END, MessagesZodState, START, StateGraph } from "@langchain/langgraph";
 import { connectMcpServers, type McpFailure } from "../../mcp/connect.ts";
-import type { GraphContext } from "../../registry.ts";
 import { configurableOf, settingsModel } from "../model-settings.ts";
 import { approveToolCalls } from "./approval.ts";
 import { parseReactAgentSettings, type ReactAgentSettings, reactAgentSettings } from "./settings.ts";

@@ -1,8 +1,8 @@
+import type { GraphContext } from "@fractal/infra/graph-context";
 import { AIMessage, type BaseMessage, HumanMessage, SystemMessage } from "@langchain/core/messages";
 import { END, type LangGraphRunnableConfig, MessagesZodMeta, Send, START, StateGraph } from "@langchain/langgraph";
 import { registry } from "@langchain/langgraph/zod";
 import { z } from "zod";
-import type { GraphContext } from "../../registry.ts";
 import { configurableOf, settingsModel } from "../model-settings.ts";
 import { type Decision, requestReview } from "../review.ts";
 import { applyReview, defaultPlan, legacyReview, PLAN_REVIEW, parsePlan, planAction } from "./plan.ts";

@@ -1,0 +1,251 @@
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { catalog } from "@fractal/graphs/catalog";
+import { withKeyPermissions } from "@fractal/infra/auth/api-keys";
+import { type Authenticate, createAuthenticator } from "@fractal/infra/auth/authenticator";
+import { createHandlerPolicy } from "@fractal/infra/auth/handler-policy";
+import { createOwnerPolicy } from "@fractal/infra/auth/owner-policy";
+import { type Authorizer, allowAll } from "@fractal/infra/auth/policy";
+import type { GraphSource } from "@fractal/infra/graph-context";
+import { localApiFetch, registerSdkLogger } from "@fractal/infra/langgraph-globals";
+import { createLogger, type Logger } from "@fractal/infra/logger";
+import { createLocalRunControl, type RunControl } from "@fractal/infra/run-control";
+import { createRunEventLog, type RunEventLog } from "@fractal/infra/run-events";
+import { openDatabase } from "@fractal/infra/storage/database";
+import { createStorage, type Storage } from "@fractal/infra/storage/storage";
+import type { StoreIndex } from "@fractal/infra/storage/store-vectors";
+import { createDeliverer, type Deliverer } from "@fractal/infra/webhooks/deliverer";
+import { type CronScheduler, createCronScheduler } from "@fractal/runtime/crons/scheduler";
+import { ensureDefaultAssistants } from "@fractal/runtime/default-assistants";
+import {
+  type CustomAuth,
+  configEnv,
+  configGraphExports,
+  configUi,
+  type HttpSettings,
+  loadAuth,
+  loadConfigGraphs,
+  loadHttp,
+  loadStoreIndex,
+  readLangGraphConfig,
+} from "@fractal/runtime/langgraph-config";
+import { createGraphRegistry, type GraphRegistry } from "@fractal/runtime/registry";
+import { createRunService, type RunService } from "@fractal/runtime/runs/run-service";
+import { createWorker, type Worker } from "@fractal/runtime/runs/worker";
+import { createThreadService, type ThreadService } from "@fractal/runtime/thread-service";
+import { applyGraphEnv, type Config, readGraphDefaults, readProviderSettings } from "./config.ts";
+import type { TypedGraph } from "./type-schemas/extract.ts";
+import { createTypeSchemaService, type TypeSchemaService } from "./type-schemas/service.ts";
+import { createUiRegistry, type UiRegistry } from "./ui/registry.ts";
+import { VERSION } from "./version.ts";
+
+/** Everything a request handler may use, built once per process. */
+export interface Deps {
+  config: Config;
+  logger: Logger;
+  storage: Storage;
+  graphs: GraphRegistry;
+  threads: ThreadService;
+  runs: RunService;
+  events: RunEventLog;
+  control: RunControl;
+  /** The in-process worker; started by the server, not by createApp. */
+  worker: Worker;
+  /** Sends webhook deliveries in the background; started by the server. */
+  deliverer: Deliverer;
+  /** Fires cron ticks; started by the server. */
+  scheduler: CronScheduler;
+  /** Authentication (when on) and the authorization policy every route applies. */
+  auth: AuthSetup;
+  /** langgraph.json `http`: the user's app and the headers runs receive. */
+  http: HttpSettings;
+  /** Schemas from the TypeScript types of langgraph.json graphs (extracted in the background). */
+  typeSchemas: TypeSchemaService;
+  /** langgraph.json `ui` bundles. */
+  ui: UiRegistry;
+  /** Re-creates missing default assistants (after a test truncate). */
+  ensureDefaults(graphIds: string[]): Promise<void>;
+  version: string;
+  close(): Promise<void>;
+}
+
+export interface AuthSetup {
+  /** Undefined when auth is off: every request is served, nothing is restricted. */
+  authenticate?: Authenticate;
+  authorizer: Authorizer;
+  /** Which policy decides (`owner` by default, `handlers` from auth.path). */
+  policy: "none" | "owner" | "handlers";
+  /** Refused authentications, by reason (exported as a metric). */
+  failures: Map<string, number>;
+}
+
+/** Auth from config and langgraph.json: custom handlers when given, else JWT; the owner policy by default. */
+export function createAuthSetup(config: Config, custom: CustomAuth | undefined): AuthSetup {
+  const failures = new Map<string, number>();
+  const enabled = custom !== undefined || config.auth.mode !== "none";
+  if (!enabled) return { authorizer: allowAll, policy: "none", failures };
+  if (custom && !custom.authenticate && !config.auth.jwt && config.auth.apiKeys.length === 0) {
+    throw new Error(
+      "langgraph.json auth.path has no authenticate handler; set one, FRACTAL_AUTH=jwt or FRACTAL_API_KEYS",
+    );
+  }
+  const authenticate = createAuthenticator({
+    jwt: config.auth.jwt,
+    custom: custom?.authenticate,
+    apiKeys: config.auth.apiKeys,
+  });
+  const useHandlers = custom !== undefined && Object.keys(custom.handlers).length > 0;
+  const policy = useHandlers ? createHandlerPolicy(custom.handlers) : createOwnerPolicy();
+  return {
+    authenticate,
+    authorizer: config.auth.apiKeys.length > 0 ? withKeyPermissions(policy) : policy,
+    policy: useHandlers ? "handlers" : "owner",
+    failures,
+  };
+}
+
+/** The one composition root: config → adapters. */
+export async function createDeps(config: Config, logger = createLogger({ level: config.logLevel })): Promise<Deps> {
+  registerSdkLogger(logger);
+  const sources: Record<string, GraphSource> = { ...catalog };
+  let storeIndex: StoreIndex | undefined;
+  let customAuth: CustomAuth | undefined;
+  let http: HttpSettings = { configurableHeaders: { include: [], exclude: [] } };
+  let uiEntries: Record<string, string> = {};
+  let typedGraphs: TypedGraph[] = [];
+  if (config.langgraphConfig) {
+    const { config: graphConfig, baseDir } = readLangGraphConfig(config.langgraphConfig);
+    applyGraphEnv(configEnv(graphConfig, baseDir));
+    const userGraphs = await loadConfigGraphs(graphConfig, baseDir);
+    for (const id of Object.keys(userGraphs)) {
+      if (id in catalog) logger.warn("user graph replaces catalog graph", { graph_id: id });
+    }
+    Object.assign(sources, userGraphs);
+    storeIndex = await loadStoreIndex(graphConfig, baseDir, readProviderSettings());
+    customAuth = await loadAuth(graphConfig, baseDir);
+    http = await loadHttp(graphConfig, baseDir);
+    uiEntries = configUi(graphConfig, baseDir);
+    typedGraphs = configGraphExports(graphConfig, baseDir);
+    logger.info("loaded graphs", { config: config.langgraphConfig, graphs: Object.keys(userGraphs) });
+  }
+  // Read after the langgraph.json env block is applied, so its .env may carry the keys.
+  const graphs = createGraphRegistry(sources, { providers: readProviderSettings() });
+  const graphDefaults = readGraphDefaults();
+  const auth = createAuthSetup(config, customAuth);
+  if (auth.authenticate) logger.info("auth on", { policy: auth.policy, public_paths: config.auth.publicPaths });
+
+  const started = performance.now();
+  logger.info("opening database", {
+    kind: config.storage.kind,
+    ...(config.storage.kind === "pglite" ? { data_dir: config.storage.dataDir } : {}),
+  });
+  const database = await openDatabase(
+    config.storage.kind === "pglite"
+      ? {
+          kind: "pglite",
+          dataDir: config.storage.dataDir,
+          statementTimeoutMs: config.storage.statementTimeoutMs,
+          onEvent: (event) => {
+            if (event.kind === "stuck") {
+              logger.error("embedded database did not answer; failing its statements and restarting it", {
+                waited_ms: event.waitedMs,
+              });
+            } else if (event.kind === "restarted") logger.warn("embedded database restarted", { ms: event.ms });
+            else logger.error("embedded database restart failed; retrying on the next request", { error: event.error });
+          },
+        }
+      : {
+          kind: "postgres",
+          url: config.storage.url,
+          poolSize: config.storage.poolSize,
+          statementTimeoutMs: config.storage.statementTimeoutMs,
+          onIdleError: (error) => logger.warn("idle database connection failed; the pool replaces it", { error }),
+        },
+  );
+  try {
+    const storage = await createStorage(database, {
+      migrate: config.migrate,
+      onMigration: (name) => logger.info("applied migration", { migration: name }),
+      storeIndex,
+      onWarning: (message) => logger.warn(message),
+    });
+    await ensureDefaultAssistants(storage.assistants, graphs.ids(), graphDefaults);
+    logger.info("database ready", { kind: database.kind, ms: Math.round(performance.now() - started) });
+    const events = createRunEventLog({ retainMs: config.streamRetainMs });
+    const typeSchemas = createTypeSchemaService({
+      graphs: typedGraphs,
+      cacheDir: join(tmpdir(), "fractal-type-schemas"),
+      logger: logger.child({ component: "schemas" }),
+    });
+    const control = createLocalRunControl();
+    const deliverer = createDeliverer({
+      deliveries: storage.webhooks,
+      policy: { allowedHosts: config.webhooks.allowedHosts },
+      logger: logger.child({ component: "webhooks" }),
+      // Relative webhook URLs reach this server through the app, in-process.
+      localFetch: (request) => (localApiFetch() ?? fetch)(request),
+      secret: config.webhooks.secret,
+      maxAttempts: config.webhooks.maxAttempts,
+      retryBaseMs: config.webhooks.retryBaseMs,
+    });
+    const worker = createWorker({
+      storage,
+      graphs,
+      events,
+      control,
+      logger,
+      concurrency: config.jobsPerWorker,
+      leaseMs: config.runLeaseMs,
+      maxAttempts: config.runMaxAttempts,
+      sweepMs: config.runSweepMs,
+      unresumableRetainMs: config.streamGraceMs,
+      runTimeoutMs: config.runTimeoutMs,
+      onWebhookQueued: () => deliverer.kick(),
+    });
+    const runs = createRunService({
+      storage,
+      graphs,
+      events,
+      control,
+      defaultStrategy: config.multitaskStrategy,
+      dispatcher: worker,
+      webhookPolicy: { allowedHosts: config.webhooks.allowedHosts },
+    });
+    const scheduler = createCronScheduler({
+      storage,
+      runs,
+      logger: logger.child({ component: "crons" }),
+      pollMs: config.cronPollMs,
+    });
+    return {
+      config,
+      logger,
+      storage,
+      graphs,
+      threads: createThreadService(storage, graphs, (threadId) => control.stateUpdated(threadId)),
+      runs,
+      events,
+      control,
+      worker,
+      deliverer,
+      scheduler,
+      auth,
+      http,
+      ui: createUiRegistry(uiEntries, logger.child({ component: "ui" })),
+      typeSchemas,
+      ensureDefaults: (graphIds) => ensureDefaultAssistants(storage.assistants, graphIds, graphDefaults),
+      version: VERSION,
+      close: async () => {
+        await scheduler.stop();
+        await worker.stop(config.shutdownDrainMs);
+        await deliverer.stop();
+        typeSchemas.close();
+        events.dispose();
+        await database.close();
+      },
+    };
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}
