@@ -1,5 +1,5 @@
 import { canSee } from "@fractal/infra/auth/access";
-import type { OpenApiRegistry } from "@fractal/infra/hono/openapi";
+import { type OpenApiRegistry, routesOn } from "@fractal/infra/hono/openapi";
 import type { Assistant } from "@fractal/infra/storage/assistants";
 import { mergedConfigurable } from "@fractal/runtime/runs/run-settings";
 import { graphSchemas } from "@fractal/runtime/schemas";
@@ -69,232 +69,148 @@ async function assistantGraph(c: Context<AppEnv>, assistantId: string) {
 }
 
 export function registerAssistantRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): void {
-  app.post(
-    "/assistants",
-    api.operation<AppEnv, typeof createAssistantBody>(
-      {
-        method: "post",
-        path: "/assistants",
-        summary: "Create an assistant (the graph checks its settings, e.g. the model: 422 when invalid)",
-        tags,
-        body: createAssistantBody,
-        responses: { 200: assistantResponse },
-      },
-      async (c, { body }) => {
-        const deps = c.var.deps;
-        deps.graphs.require(body.graph_id);
-        deps.graphs.validate(body.graph_id, mergedConfigurable(body, {}));
-        await assertIdFree(c, "assistants", body.assistant_id, (id) => deps.storage.assistants.find(id));
-        const decision = await decide(c, "assistants:create", { ...body, metadata: body.metadata ?? {} });
-        const { assistant } = await deps.storage.assistants.create({
-          ...body,
-          metadata: { ...(decision.value.metadata ?? body.metadata), ...decision.stamp },
-          assistant_id: body.assistant_id ?? crypto.randomUUID(),
-        });
-        return c.json(assistant);
-      },
-    ),
+  const route = routesOn(app, api, tags);
+  route(
+    "post /assistants",
+    "Create an assistant (the graph checks its settings, e.g. the model: 422 when invalid)",
+    { body: createAssistantBody, responses: { 200: assistantResponse } },
+    async (c, { body }) => {
+      const deps = c.var.deps;
+      deps.graphs.require(body.graph_id);
+      deps.graphs.validate(body.graph_id, mergedConfigurable(body, {}));
+      await assertIdFree(c, "assistants", body.assistant_id, (id) => deps.storage.assistants.find(id));
+      const decision = await decide(c, "assistants:create", { ...body, metadata: body.metadata ?? {} });
+      const { assistant } = await deps.storage.assistants.create({
+        ...body,
+        metadata: { ...(decision.value.metadata ?? body.metadata), ...decision.stamp },
+        assistant_id: body.assistant_id ?? crypto.randomUUID(),
+      });
+      return c.json(assistant);
+    },
   );
 
-  app.post(
-    "/assistants/search",
-    api.operation<AppEnv, typeof searchAssistantsBody>(
-      {
-        method: "post",
-        path: "/assistants/search",
-        summary: "Search assistants",
-        tags,
-        body: searchAssistantsBody,
-        bodyOptional: true,
-        responses: { 200: z.array(assistantResponse) },
-      },
-      async (c, { body }) => {
-        const access = await accessFor(c, "assistants:search", body);
-        const page = await c.var.deps.storage.assistants.search({ ...body, access });
-        if (page.next !== null) c.header("X-Pagination-Next", String(page.next));
-        return c.json(selectFields(page.items, body.select));
-      },
-    ),
+  route(
+    "post /assistants/search",
+    "Search assistants",
+    { body: searchAssistantsBody, bodyOptional: true, responses: { 200: z.array(assistantResponse) } },
+    async (c, { body }) => {
+      const access = await accessFor(c, "assistants:search", body);
+      const page = await c.var.deps.storage.assistants.search({ ...body, access });
+      if (page.next !== null) c.header("X-Pagination-Next", String(page.next));
+      return c.json(selectFields(page.items, body.select));
+    },
   );
 
-  app.post(
-    "/assistants/count",
-    api.operation<AppEnv, typeof countAssistantsBody>(
-      {
-        method: "post",
-        path: "/assistants/count",
-        summary: "Count assistants",
-        tags,
-        body: countAssistantsBody,
-        bodyOptional: true,
-        responses: { 200: z.number() },
-      },
-      async (c, { body }) =>
-        c.json(
-          await c.var.deps.storage.assistants.count({ ...body, access: await accessFor(c, "assistants:search", body) }),
-        ),
-    ),
+  route(
+    "post /assistants/count",
+    "Count assistants",
+    { body: countAssistantsBody, bodyOptional: true, responses: { 200: z.number() } },
+    async (c, { body }) =>
+      c.json(
+        await c.var.deps.storage.assistants.count({ ...body, access: await accessFor(c, "assistants:search", body) }),
+      ),
   );
 
-  app.get(
-    "/assistants/:assistant_id",
-    api.operation<AppEnv, undefined, undefined, typeof assistantIdParams>(
-      {
-        method: "get",
-        path: "/assistants/:assistant_id",
-        summary: "Get an assistant",
-        tags,
-        params: assistantIdParams,
-        responses: { 200: assistantResponse },
-      },
-      async (c, { params }) => c.json((await guardAssistant(c, "read", params.assistant_id)).item),
-    ),
+  route(
+    "get /assistants/:assistant_id",
+    "Get an assistant",
+    { params: assistantIdParams, responses: { 200: assistantResponse } },
+    async (c, { params }) => c.json((await guardAssistant(c, "read", params.assistant_id)).item),
   );
 
-  app.patch(
-    "/assistants/:assistant_id",
-    api.operation<AppEnv, typeof patchAssistantBody, undefined, typeof assistantIdParams>(
-      {
-        method: "patch",
-        path: "/assistants/:assistant_id",
-        summary: "Update an assistant (writes a new version; metadata is merged; settings checked: 422)",
-        tags,
-        params: assistantIdParams,
-        body: patchAssistantBody,
-        bodyOptional: true,
-        responses: { 200: assistantResponse },
-      },
-      async (c, { params, body }) => {
-        if (body.graph_id) c.var.deps.graphs.require(body.graph_id);
-        const stored = storedAssistant(c, params.assistant_id);
-        const decision = await authorizeAssistant(c, "update", params.assistant_id, body, stored);
-        if (body.graph_id || body.config || body.context) {
-          // The version this patch writes: given fields replace the stored ones. The row is the one
-          // the access check read, when it read one.
-          const current = await stored();
-          const next = { config: body.config ?? current.config, context: body.context ?? current.context };
-          c.var.deps.graphs.validate(body.graph_id ?? current.graph_id, mergedConfigurable(next, {}));
+  route(
+    "patch /assistants/:assistant_id",
+    "Update an assistant (writes a new version; metadata is merged; settings checked: 422)",
+    { params: assistantIdParams, body: patchAssistantBody, bodyOptional: true, responses: { 200: assistantResponse } },
+    async (c, { params, body }) => {
+      if (body.graph_id) c.var.deps.graphs.require(body.graph_id);
+      const stored = storedAssistant(c, params.assistant_id);
+      const decision = await authorizeAssistant(c, "update", params.assistant_id, body, stored);
+      if (body.graph_id || body.config || body.context) {
+        // The version this patch writes: given fields replace the stored ones. The row is the one
+        // the access check read, when it read one.
+        const current = await stored();
+        const next = { config: body.config ?? current.config, context: body.context ?? current.context };
+        c.var.deps.graphs.validate(body.graph_id ?? current.graph_id, mergedConfigurable(next, {}));
+      }
+      const metadata = withoutAccessKeys(body.metadata, decision.access);
+      return c.json(await c.var.deps.storage.assistants.update(params.assistant_id, { ...body, metadata }));
+    },
+  );
+
+  route(
+    "delete /assistants/:assistant_id",
+    "Delete an assistant (and, with delete_threads, its threads)",
+    { params: assistantIdParams, query: deleteAssistantQuery, responses: { 204: null } },
+    async (c, { params, query }) => {
+      const { storage } = c.var.deps;
+      await authorizeAssistant(c, "delete", params.assistant_id);
+      const threadAccess = query.delete_threads ? await accessFor(c, "threads:delete") : undefined;
+      await storage.assistants.delete(params.assistant_id);
+      if (query.delete_threads) {
+        for (const threadId of await storage.threads.idsByMetadata({ assistant_id: params.assistant_id })) {
+          // Only the caller's own threads go with it.
+          const thread = await storage.threads.get(threadId).catch(() => undefined);
+          if (thread && canSee(thread.metadata, threadAccess)) await storage.deleteThread(threadId);
         }
-        const metadata = withoutAccessKeys(body.metadata, decision.access);
-        return c.json(await c.var.deps.storage.assistants.update(params.assistant_id, { ...body, metadata }));
-      },
-    ),
+      }
+      return c.body(null, 204);
+    },
   );
 
-  app.delete(
-    "/assistants/:assistant_id",
-    api.operation<AppEnv, undefined, typeof deleteAssistantQuery, typeof assistantIdParams>(
-      {
-        method: "delete",
-        path: "/assistants/:assistant_id",
-        summary: "Delete an assistant (and, with delete_threads, its threads)",
-        tags,
-        params: assistantIdParams,
-        query: deleteAssistantQuery,
-        responses: { 204: null },
-      },
-      async (c, { params, query }) => {
-        const { storage } = c.var.deps;
-        await authorizeAssistant(c, "delete", params.assistant_id);
-        const threadAccess = query.delete_threads ? await accessFor(c, "threads:delete") : undefined;
-        await storage.assistants.delete(params.assistant_id);
-        if (query.delete_threads) {
-          for (const threadId of await storage.threads.idsByMetadata({ assistant_id: params.assistant_id })) {
-            // Only the caller's own threads go with it.
-            const thread = await storage.threads.get(threadId).catch(() => undefined);
-            if (thread && canSee(thread.metadata, threadAccess)) await storage.deleteThread(threadId);
-          }
-        }
-        return c.body(null, 204);
-      },
-    ),
-  );
-
-  app.post(
-    "/assistants/:assistant_id/versions",
-    api.operation<AppEnv, typeof versionsBody, undefined, typeof assistantIdParams>(
-      {
-        method: "post",
-        path: "/assistants/:assistant_id/versions",
-        summary: "List an assistant's versions, newest first",
-        tags,
-        params: assistantIdParams,
-        body: versionsBody,
-        bodyOptional: true,
-        responses: { 200: z.array(assistantResponse.omit({ updated_at: true })) },
-      },
-      async (c, { params, body }) => {
-        await authorizeAssistant(c, "read", params.assistant_id);
-        return c.json(await c.var.deps.storage.assistants.versions(params.assistant_id, body));
-      },
-    ),
-  );
-
-  app.post(
-    "/assistants/:assistant_id/latest",
-    api.operation<AppEnv, typeof setLatestBody, undefined, typeof assistantIdParams>(
-      {
-        method: "post",
-        path: "/assistants/:assistant_id/latest",
-        summary: "Make a version the current one",
-        tags,
-        params: assistantIdParams,
-        body: setLatestBody,
-        responses: { 200: assistantResponse },
-      },
-      async (c, { params, body }) => {
-        await authorizeAssistant(c, "update", params.assistant_id, { version: body.version });
-        return c.json(await c.var.deps.storage.assistants.setLatest(params.assistant_id, body.version));
-      },
-    ),
-  );
-
-  app.get(
-    "/assistants/:assistant_id/schemas",
-    api.operation<AppEnv, undefined, undefined, typeof assistantIdParams>(
-      {
-        method: "get",
-        path: "/assistants/:assistant_id/schemas",
-        summary: "JSON schemas of the assistant's graph (input, output, state, config, context)",
-        tags,
-        params: assistantIdParams,
-        responses: { 200: schemasResponse },
-      },
-      async (c, { params }) => {
-        const { assistant, graph } = await assistantGraph(c, params.assistant_id);
-        const { typeSchemas, config } = c.var.deps;
-        const typed = await typeSchemas.get(assistant.graph_id, config.schemaWaitMs);
-        return c.json({ graph_id: assistant.graph_id, ...graphSchemas(graph, typed) });
-      },
-    ),
-  );
-
-  app.get(
-    "/assistants/:assistant_id/graph",
-    api.operation<AppEnv, undefined, typeof graphQuery, typeof assistantIdParams>(
-      {
-        method: "get",
-        path: "/assistants/:assistant_id/graph",
-        summary: "The drawable graph (nodes and edges); `xray` expands subgraphs",
-        tags,
-        params: assistantIdParams,
-        query: graphQuery,
-        responses: { 200: jsonObject },
-      },
-      async (c, { params, query }) => {
-        const { graph } = await assistantGraph(c, params.assistant_id);
-        const drawable = await graph.getGraphAsync({ xray: query.xray ?? false });
-        return c.json(drawable.toJSON());
-      },
-    ),
-  );
-
-  const subgraphs = api.operation<AppEnv, undefined, typeof subgraphsQuery, typeof subgraphsParams>(
+  route(
+    "post /assistants/:assistant_id/versions",
+    "List an assistant's versions, newest first",
     {
-      method: "get",
-      path: "/assistants/:assistant_id/subgraphs/:namespace",
-      summary: "Schemas of the graph's subgraphs by namespace (namespace optional)",
-      tags,
+      params: assistantIdParams,
+      body: versionsBody,
+      bodyOptional: true,
+      responses: { 200: z.array(assistantResponse.omit({ updated_at: true })) },
+    },
+    async (c, { params, body }) => {
+      await authorizeAssistant(c, "read", params.assistant_id);
+      return c.json(await c.var.deps.storage.assistants.versions(params.assistant_id, body));
+    },
+  );
+
+  route(
+    "post /assistants/:assistant_id/latest",
+    "Make a version the current one",
+    { params: assistantIdParams, body: setLatestBody, responses: { 200: assistantResponse } },
+    async (c, { params, body }) => {
+      await authorizeAssistant(c, "update", params.assistant_id, { version: body.version });
+      return c.json(await c.var.deps.storage.assistants.setLatest(params.assistant_id, body.version));
+    },
+  );
+
+  route(
+    "get /assistants/:assistant_id/schemas",
+    "JSON schemas of the assistant's graph (input, output, state, config, context)",
+    { params: assistantIdParams, responses: { 200: schemasResponse } },
+    async (c, { params }) => {
+      const { assistant, graph } = await assistantGraph(c, params.assistant_id);
+      const { typeSchemas, config } = c.var.deps;
+      const typed = await typeSchemas.get(assistant.graph_id, config.schemaWaitMs);
+      return c.json({ graph_id: assistant.graph_id, ...graphSchemas(graph, typed) });
+    },
+  );
+
+  route(
+    "get /assistants/:assistant_id/graph",
+    "The drawable graph (nodes and edges); `xray` expands subgraphs",
+    { params: assistantIdParams, query: graphQuery, responses: { 200: jsonObject } },
+    async (c, { params, query }) => {
+      const { graph } = await assistantGraph(c, params.assistant_id);
+      const drawable = await graph.getGraphAsync({ xray: query.xray ?? false });
+      return c.json(drawable.toJSON());
+    },
+  );
+
+  // The namespace is optional: without it, every subgraph.
+  route(
+    "get /assistants/:assistant_id/subgraphs/:namespace?",
+    "Schemas of the graph's subgraphs by namespace (namespace optional)",
+    {
       params: subgraphsParams,
       query: subgraphsQuery,
       responses: { 200: z.record(z.string(), schemasResponse.omit({ graph_id: true })) },
@@ -318,6 +234,4 @@ export function registerAssistantRoutes(app: Hono<AppEnv>, api: OpenApiRegistry)
       return c.json(result);
     },
   );
-  app.get("/assistants/:assistant_id/subgraphs", subgraphs);
-  app.get("/assistants/:assistant_id/subgraphs/:namespace", subgraphs);
 }

@@ -1,6 +1,6 @@
 import { canSee } from "@fractal/infra/auth/access";
 import { AppError, notFound } from "@fractal/infra/errors";
-import type { OpenApiRegistry } from "@fractal/infra/hono/openapi";
+import { type OpenApiRegistry, routesOn } from "@fractal/infra/hono/openapi";
 import { isUuid } from "@fractal/infra/ids";
 import { assertWebhookUrl } from "@fractal/infra/webhooks/url-guard";
 import { defaultAssistantId } from "@fractal/runtime/default-assistants";
@@ -108,124 +108,73 @@ async function createCron(c: Context<AppEnv>, body: CreateCronBody, threadId?: s
 }
 
 export function registerCronRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): void {
-  app.post(
-    "/runs/crons",
-    api.operation<AppEnv, typeof createCronBody>(
-      {
-        method: "post",
-        path: "/runs/crons",
-        summary: "Schedule stateless runs: each tick runs on a new thread",
-        tags,
-        body: createCronBody,
-        responses: { 200: cronResponse },
-      },
-      (c, { body }) => createCron(c, body),
-    ),
+  const route = routesOn(app, api, tags);
+  route(
+    "post /runs/crons",
+    "Schedule stateless runs: each tick runs on a new thread",
+    { body: createCronBody, responses: { 200: cronResponse } },
+    (c, { body }) => createCron(c, body),
   );
 
-  app.post(
-    "/threads/:thread_id/runs/crons",
-    api.operation<AppEnv, typeof createCronBody, undefined, typeof threadIdParams>(
-      {
-        method: "post",
-        path: "/threads/:thread_id/runs/crons",
-        summary: "Schedule runs on an existing thread",
-        tags,
-        params: threadIdParams,
-        body: createCronBody,
-        responses: { 200: cronResponse },
-      },
-      (c, { body, params }) => createCron(c, body, params.thread_id),
-    ),
+  route(
+    "post /threads/:thread_id/runs/crons",
+    "Schedule runs on an existing thread",
+    { params: threadIdParams, body: createCronBody, responses: { 200: cronResponse } },
+    (c, { body, params }) => createCron(c, body, params.thread_id),
   );
 
-  app.post(
-    "/runs/crons/search",
-    api.operation<AppEnv, typeof searchCronsBody>(
-      {
-        method: "post",
-        path: "/runs/crons/search",
-        summary: "Search crons by assistant, thread, enabled and metadata",
-        tags,
-        body: searchCronsBody,
-        bodyOptional: true,
-        responses: { 200: z.array(cronResponse) },
-      },
-      async (c, { body }) => {
-        const access = await accessFor(c, "crons:search", body);
-        const filter = { ...body, assistant_id: filterAssistantId(c, body.assistant_id), access };
-        return c.json(selectFields(await c.var.deps.storage.crons.search(filter), body.select));
-      },
-    ),
+  route(
+    "post /runs/crons/search",
+    "Search crons by assistant, thread, enabled and metadata",
+    { body: searchCronsBody, bodyOptional: true, responses: { 200: z.array(cronResponse) } },
+    async (c, { body }) => {
+      const access = await accessFor(c, "crons:search", body);
+      const filter = { ...body, assistant_id: filterAssistantId(c, body.assistant_id), access };
+      return c.json(selectFields(await c.var.deps.storage.crons.search(filter), body.select));
+    },
   );
 
-  app.post(
-    "/runs/crons/count",
-    api.operation<AppEnv, typeof countCronsBody>(
-      {
-        method: "post",
-        path: "/runs/crons/count",
-        summary: "Count crons",
-        tags,
-        body: countCronsBody,
-        bodyOptional: true,
-        responses: { 200: z.number() },
-      },
-      async (c, { body }) => {
-        const access = await accessFor(c, "crons:search", body);
-        return c.json(
-          await c.var.deps.storage.crons.count({
-            ...body,
-            assistant_id: filterAssistantId(c, body.assistant_id),
-            access,
-          }),
-        );
-      },
-    ),
+  route(
+    "post /runs/crons/count",
+    "Count crons",
+    { body: countCronsBody, bodyOptional: true, responses: { 200: z.number() } },
+    async (c, { body }) => {
+      const access = await accessFor(c, "crons:search", body);
+      return c.json(
+        await c.var.deps.storage.crons.count({
+          ...body,
+          assistant_id: filterAssistantId(c, body.assistant_id),
+          access,
+        }),
+      );
+    },
   );
 
-  app.patch(
-    "/runs/crons/:cron_id",
-    api.operation<AppEnv, typeof patchCronBody, undefined, typeof cronIdParams>(
-      {
-        method: "patch",
-        path: "/runs/crons/:cron_id",
-        summary: "Change a cron's schedule, payload, enabled or end_time",
-        tags,
-        params: cronIdParams,
-        body: patchCronBody,
-        responses: { 200: cronResponse },
-      },
-      async (c, { body, params }) => {
-        checkWebhook(c, body.webhook);
-        const { settings, payload } = splitCronBody(body);
-        const { decision, item } = await guardCron(c, "update", params.cron_id, { schedule: body.schedule, payload });
-        const cron = await c.var.deps.storage.crons.patch(params.cron_id, {
-          ...settings,
-          metadata: withoutAccessKeys(settings.metadata as Record<string, unknown> | undefined, decision.access),
-          ...(Object.keys(payload).length > 0 ? { payload: keepAuthUser(payload, item.payload) } : {}),
-        });
-        return c.json(cron);
-      },
-    ),
+  route(
+    "patch /runs/crons/:cron_id",
+    "Change a cron's schedule, payload, enabled or end_time",
+    { params: cronIdParams, body: patchCronBody, responses: { 200: cronResponse } },
+    async (c, { body, params }) => {
+      checkWebhook(c, body.webhook);
+      const { settings, payload } = splitCronBody(body);
+      const { decision, item } = await guardCron(c, "update", params.cron_id, { schedule: body.schedule, payload });
+      const cron = await c.var.deps.storage.crons.patch(params.cron_id, {
+        ...settings,
+        metadata: withoutAccessKeys(settings.metadata as Record<string, unknown> | undefined, decision.access),
+        ...(Object.keys(payload).length > 0 ? { payload: keepAuthUser(payload, item.payload) } : {}),
+      });
+      return c.json(cron);
+    },
   );
 
-  app.delete(
-    "/runs/crons/:cron_id",
-    api.operation<AppEnv, undefined, undefined, typeof cronIdParams>(
-      {
-        method: "delete",
-        path: "/runs/crons/:cron_id",
-        summary: "Delete a cron",
-        tags,
-        params: cronIdParams,
-        responses: { 204: null },
-      },
-      async (c, { params }) => {
-        await authorizeOn(c, "crons", "delete", params.cron_id, () => c.var.deps.storage.crons.get(params.cron_id));
-        await c.var.deps.storage.crons.delete(params.cron_id);
-        return c.body(null, 204);
-      },
-    ),
+  route(
+    "delete /runs/crons/:cron_id",
+    "Delete a cron",
+    { params: cronIdParams, responses: { 204: null } },
+    async (c, { params }) => {
+      await authorizeOn(c, "crons", "delete", params.cron_id, () => c.var.deps.storage.crons.get(params.cron_id));
+      await c.var.deps.storage.crons.delete(params.cron_id);
+      return c.body(null, 204);
+    },
   );
 }

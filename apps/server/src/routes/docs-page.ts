@@ -1,4 +1,4 @@
-import type { OpenApiRegistry } from "@fractal/infra/hono/openapi";
+import { type OpenApiRegistry, toOpenApiPath } from "@fractal/infra/hono/openapi";
 
 const escapeHtml = (s: string) =>
   s.replace(
@@ -11,7 +11,7 @@ export function renderDocsPage(operations: ReturnType<OpenApiRegistry["operation
   const rows = operations
     .map(
       (op) =>
-        `<tr><td class="m ${op.method}">${op.method.toUpperCase()}</td><td><code>${escapeHtml(op.path.replace(/:([A-Za-z_]+)/g, "{$1}"))}</code></td><td>${escapeHtml(op.summary)}</td><td>${escapeHtml(op.tags.join(", "))}</td></tr>`,
+        `<tr><td class="m ${op.method}">${op.method.toUpperCase()}</td><td><code>${escapeHtml(toOpenApiPath(op.path))}</code></td><td>${escapeHtml(op.summary)}</td><td>${escapeHtml(op.tags.join(", "))}</td></tr>`,
     )
     .join("\n");
   return `<!doctype html>

@@ -1,4 +1,4 @@
-import type { OpenApiRegistry } from "@fractal/infra/hono/openapi";
+import { type OpenApiRegistry, routesOn } from "@fractal/infra/hono/openapi";
 import type { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../env.ts";
@@ -13,25 +13,17 @@ const truncateBody = z.object({
 
 /** Test-only routes; mounted only when FRACTAL_TEST_ROUTES=true. */
 export function registerInternalRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): void {
-  app.post(
-    "/internal/truncate",
-    api.operation<AppEnv, typeof truncateBody>(
-      {
-        method: "post",
-        path: "/internal/truncate",
-        summary: "Test only: empty the chosen tables (default assistants are re-created)",
-        tags: ["internal"],
-        body: truncateBody,
-        bodyOptional: true,
-        responses: { 200: z.object({ ok: z.boolean() }) },
-      },
-      async (c, { body }) => {
-        const { storage, graphs, ensureDefaults } = c.var.deps;
-        await storage.truncate(body);
-        if (body.assistants) await ensureDefaults(graphs.ids());
-        return c.json({ ok: true });
-      },
-    ),
+  const route = routesOn(app, api, ["internal"]);
+  route(
+    "post /internal/truncate",
+    "Test only: empty the chosen tables (default assistants are re-created)",
+    { body: truncateBody, bodyOptional: true, responses: { 200: z.object({ ok: z.boolean() }) } },
+    async (c, { body }) => {
+      const { storage, graphs, ensureDefaults } = c.var.deps;
+      await storage.truncate(body);
+      if (body.assistants) await ensureDefaults(graphs.ids());
+      return c.json({ ok: true });
+    },
   );
 }
 

@@ -1,6 +1,6 @@
 import { type Access, canSee } from "@fractal/infra/auth/access";
 import { AppError, notFound } from "@fractal/infra/errors";
-import type { OpenApiRegistry } from "@fractal/infra/hono/openapi";
+import { type OpenApiRegistry, routesOn } from "@fractal/infra/hono/openapi";
 import { streamEvents } from "@fractal/infra/hono/sse";
 import type { StreamEvent } from "@fractal/infra/run-events";
 import { isFinalStatus } from "@fractal/infra/storage/runs";
@@ -101,215 +101,139 @@ async function joinStream(
 }
 
 export function registerRunOpsRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): void {
-  app.get(
-    "/threads/:thread_id/runs",
-    api.operation<AppEnv, undefined, typeof listRunsQuery, typeof threadIdParams>(
-      {
-        method: "get",
-        path: "/threads/:thread_id/runs",
-        summary: "List a thread's runs, newest first",
-        tags,
-        params: threadIdParams,
-        query: listRunsQuery,
-        responses: { 200: z.array(runResponse) },
-      },
-      async (c, { params, query }) => {
-        await guardThread(c, "read", params.thread_id);
-        checkFields(query.select, RUN_FIELDS, "query");
-        return c.json(selectFields(await c.var.deps.storage.runs.list(params.thread_id, query), query.select));
-      },
-    ),
+  const route = routesOn(app, api, tags);
+  route(
+    "get /threads/:thread_id/runs",
+    "List a thread's runs, newest first",
+    { params: threadIdParams, query: listRunsQuery, responses: { 200: z.array(runResponse) } },
+    async (c, { params, query }) => {
+      await guardThread(c, "read", params.thread_id);
+      checkFields(query.select, RUN_FIELDS, "query");
+      return c.json(selectFields(await c.var.deps.storage.runs.list(params.thread_id, query), query.select));
+    },
   );
 
-  app.get(
-    "/threads/:thread_id/runs/:run_id",
-    api.operation<AppEnv, undefined, undefined, typeof runParams>(
-      {
-        method: "get",
-        path: "/threads/:thread_id/runs/:run_id",
-        summary: "Get a run",
-        tags,
-        params: runParams,
-        responses: { 200: runResponse },
-      },
-      async (c, { params }) => {
-        await authorizeThread(c, "read", params.thread_id);
-        return c.json(await c.var.deps.storage.runs.get(params.thread_id, params.run_id));
-      },
-    ),
+  route(
+    "get /threads/:thread_id/runs/:run_id",
+    "Get a run",
+    { params: runParams, responses: { 200: runResponse } },
+    async (c, { params }) => {
+      await authorizeThread(c, "read", params.thread_id);
+      return c.json(await c.var.deps.storage.runs.get(params.thread_id, params.run_id));
+    },
   );
 
-  app.delete(
-    "/threads/:thread_id/runs/:run_id",
-    api.operation<AppEnv, undefined, undefined, typeof runParams>(
-      {
-        method: "delete",
-        path: "/threads/:thread_id/runs/:run_id",
-        summary: "Delete a finished run (409 while it is pending or running)",
-        tags,
-        params: runParams,
-        responses: { 204: null },
-      },
-      async (c, { params }) => {
-        await authorizeThread(c, "delete", params.thread_id, { run_id: params.run_id });
-        await c.var.deps.storage.runs.delete(params.thread_id, params.run_id);
-        return c.body(null, 204);
-      },
-    ),
+  route(
+    "delete /threads/:thread_id/runs/:run_id",
+    "Delete a finished run (409 while it is pending or running)",
+    { params: runParams, responses: { 204: null } },
+    async (c, { params }) => {
+      await authorizeThread(c, "delete", params.thread_id, { run_id: params.run_id });
+      await c.var.deps.storage.runs.delete(params.thread_id, params.run_id);
+      return c.body(null, 204);
+    },
   );
 
-  app.get(
-    "/threads/:thread_id/runs/:run_id/join",
-    api.operation<AppEnv, undefined, typeof joinQuery, typeof runParams>(
-      {
-        method: "get",
-        path: "/threads/:thread_id/runs/:run_id/join",
-        summary: "Wait for a run to end and return the thread's final values",
-        tags,
-        params: runParams,
-        query: joinQuery,
-        responses: { 200: z.unknown() },
-      },
-      async (c, { params, query }) => {
-        const { deps } = c.var;
-        await authorizeThread(c, "read", params.thread_id);
-        await deps.storage.runs.get(params.thread_id, params.run_id);
-        const signal = c.req.raw.signal;
-        const result = await deps.runs.joinResult(params.run_id, params.thread_id, signal);
-        if (signal.aborted && query.cancel_on_disconnect) await deps.runs.cancel([params.run_id], "interrupt");
-        return c.json(result as object);
-      },
-    ),
+  route(
+    "get /threads/:thread_id/runs/:run_id/join",
+    "Wait for a run to end and return the thread's final values",
+    { params: runParams, query: joinQuery, responses: { 200: z.unknown() } },
+    async (c, { params, query }) => {
+      const { deps } = c.var;
+      await authorizeThread(c, "read", params.thread_id);
+      await deps.storage.runs.get(params.thread_id, params.run_id);
+      const signal = c.req.raw.signal;
+      const result = await deps.runs.joinResult(params.run_id, params.thread_id, signal);
+      if (signal.aborted && query.cancel_on_disconnect) await deps.runs.cancel([params.run_id], "interrupt");
+      return c.json(result as object);
+    },
   );
 
-  app.get(
-    "/threads/:thread_id/runs/:run_id/stream",
-    api.operation<AppEnv, undefined, typeof joinStreamQuery, typeof runParams>(
-      {
-        method: "get",
-        path: "/threads/:thread_id/runs/:run_id/stream",
-        summary: "Join a run's event stream (resume with Last-Event-ID)",
-        tags,
-        params: runParams,
-        query: joinStreamQuery,
-        responses: { 200: z.string().describe("text/event-stream") },
-      },
-      async (c, { params, query }) => {
-        await authorizeThread(c, "read", params.thread_id);
-        await c.var.deps.storage.runs.get(params.thread_id, params.run_id);
-        return joinStream(c, params.run_id, query);
-      },
-    ),
+  route(
+    "get /threads/:thread_id/runs/:run_id/stream",
+    "Join a run's event stream (resume with Last-Event-ID)",
+    { params: runParams, query: joinStreamQuery, responses: { 200: z.string().describe("text/event-stream") } },
+    async (c, { params, query }) => {
+      await authorizeThread(c, "read", params.thread_id);
+      await c.var.deps.storage.runs.get(params.thread_id, params.run_id);
+      return joinStream(c, params.run_id, query);
+    },
   );
 
-  app.get(
-    "/runs/:run_id/stream",
-    api.operation<AppEnv, undefined, typeof joinStreamQuery, typeof statelessRunParams>(
-      {
-        method: "get",
-        path: "/runs/:run_id/stream",
-        summary: "Join a stateless run's event stream",
-        tags,
-        params: statelessRunParams,
-        query: joinStreamQuery,
-        responses: { 200: z.string().describe("text/event-stream") },
-      },
-      async (c, { params, query }) => {
-        const { deps } = c.var;
-        const find = () => deps.storage.runs.find(params.run_id);
-        // Under auth the run's row decides who may join; without auth, a run this process has events
-        // for needs no lookup, and a finished stateless run whose row is gone stays joinable while
-        // its events are kept.
-        const visibleRun = async () => {
-          const run = await find();
-          return (
-            run !== undefined && canSee(run.metadata, await accessFor(c, "threads:read", { run_id: params.run_id }))
-          );
-        };
-        const visible = c.var.user
-          ? await visibleRun()
-          : deps.events.isClosed(params.run_id) !== undefined || (await find()) !== undefined;
-        if (!visible) throw notFound("run", params.run_id);
-        return joinStream(c, params.run_id, query);
-      },
-    ),
+  route(
+    "get /runs/:run_id/stream",
+    "Join a stateless run's event stream",
+    {
+      params: statelessRunParams,
+      query: joinStreamQuery,
+      responses: { 200: z.string().describe("text/event-stream") },
+    },
+    async (c, { params, query }) => {
+      const { deps } = c.var;
+      const find = () => deps.storage.runs.find(params.run_id);
+      // Under auth the run's row decides who may join; without auth, a run this process has events
+      // for needs no lookup, and a finished stateless run whose row is gone stays joinable while
+      // its events are kept.
+      const visibleRun = async () => {
+        const run = await find();
+        return run !== undefined && canSee(run.metadata, await accessFor(c, "threads:read", { run_id: params.run_id }));
+      };
+      const visible = c.var.user
+        ? await visibleRun()
+        : deps.events.isClosed(params.run_id) !== undefined || (await find()) !== undefined;
+      if (!visible) throw notFound("run", params.run_id);
+      return joinStream(c, params.run_id, query);
+    },
   );
 
-  app.get(
-    "/threads/:thread_id/stream",
-    api.operation<AppEnv, undefined, typeof joinStreamQuery, typeof threadIdParams>(
-      {
-        method: "get",
-        path: "/threads/:thread_id/stream",
-        summary: "Stream the events of the thread's runs, staying open across runs (Last-Event-ID resumes)",
-        tags,
-        params: threadIdParams,
-        query: joinStreamQuery,
-        responses: { 200: z.string().describe("text/event-stream") },
-      },
-      async (c, { params, query }) => {
-        const { deps } = c.var;
-        await guardThread(c, "read", params.thread_id);
-        const { after, modes, namespace } = streamQuery(c, query);
-        return streamEvents(c, {
-          open: (signal) =>
-            inNamespace(threadEvents({ ...deps, threadId: params.thread_id, after, modes, signal }), namespace),
-          heartbeatMs: deps.config.streamHeartbeatMs,
-        });
-      },
-    ),
+  route(
+    "get /threads/:thread_id/stream",
+    "Stream the events of the thread's runs, staying open across runs (Last-Event-ID resumes)",
+    { params: threadIdParams, query: joinStreamQuery, responses: { 200: z.string().describe("text/event-stream") } },
+    async (c, { params, query }) => {
+      const { deps } = c.var;
+      await guardThread(c, "read", params.thread_id);
+      const { after, modes, namespace } = streamQuery(c, query);
+      return streamEvents(c, {
+        open: (signal) =>
+          inNamespace(threadEvents({ ...deps, threadId: params.thread_id, after, modes, signal }), namespace),
+        heartbeatMs: deps.config.streamHeartbeatMs,
+      });
+    },
   );
 
-  app.post(
-    "/threads/:thread_id/runs/:run_id/cancel",
-    api.operation<AppEnv, undefined, typeof cancelQuery, typeof runParams>(
-      {
-        method: "post",
-        path: "/threads/:thread_id/runs/:run_id/cancel",
-        summary: "Cancel a run (action interrupt keeps its checkpoints, rollback deletes the run and them)",
-        tags,
-        params: runParams,
-        query: cancelQuery,
-        responses: { 202: null, 204: null },
-      },
-      async (c, { params, query }) => {
-        const { deps } = c.var;
-        await authorizeThread(c, "update", params.thread_id, { run_id: params.run_id, action: query.action });
-        const run = await deps.storage.runs.get(params.thread_id, params.run_id);
-        if (run.status !== "pending" && run.status !== "running") {
-          throw new AppError("conflict", `run '${run.run_id}' has already ended (${run.status})`);
-        }
-        await deps.runs.cancel([run.run_id], query.action, params.thread_id);
-        if (!query.wait) return c.body(null, 202);
-        await deps.runs.join(run.run_id, c.req.raw.signal);
-        return c.body(null, 204);
-      },
-    ),
+  route(
+    "post /threads/:thread_id/runs/:run_id/cancel",
+    "Cancel a run (action interrupt keeps its checkpoints, rollback deletes the run and them)",
+    { params: runParams, query: cancelQuery, responses: { 202: null, 204: null } },
+    async (c, { params, query }) => {
+      const { deps } = c.var;
+      await authorizeThread(c, "update", params.thread_id, { run_id: params.run_id, action: query.action });
+      const run = await deps.storage.runs.get(params.thread_id, params.run_id);
+      if (run.status !== "pending" && run.status !== "running") {
+        throw new AppError("conflict", `run '${run.run_id}' has already ended (${run.status})`);
+      }
+      await deps.runs.cancel([run.run_id], query.action, params.thread_id);
+      if (!query.wait) return c.body(null, 202);
+      await deps.runs.join(run.run_id, c.req.raw.signal);
+      return c.body(null, 204);
+    },
   );
 
-  app.post(
-    "/runs/cancel",
-    api.operation<AppEnv, typeof bulkCancelBody, typeof bulkCancelQuery>(
-      {
-        method: "post",
-        path: "/runs/cancel",
-        summary: "Cancel runs by ids, or all pending/running runs (optionally of one thread)",
-        tags,
-        body: bulkCancelBody,
-        query: bulkCancelQuery,
-        responses: { 204: null },
-      },
-      async (c, { body, query }) => {
-        const { deps } = c.var;
-        // Only the caller's runs are cancelled; ids of others' runs are skipped like unknown ones.
-        const access = await accessFor(c, "threads:update", { action: query.action });
-        if (body.thread_id) await authorizeThread(c, "update", body.thread_id, { action: query.action });
-        const ids = body.run_ids
-          ? await visibleRunIds(c, body.run_ids, access)
-          : await deps.storage.runs.activeIds({ threadId: body.thread_id, status: body.status ?? "all", access });
-        await deps.runs.cancel(ids, query.action, body.thread_id);
-        return c.body(null, 204);
-      },
-    ),
+  route(
+    "post /runs/cancel",
+    "Cancel runs by ids, or all pending/running runs (optionally of one thread)",
+    { body: bulkCancelBody, query: bulkCancelQuery, responses: { 204: null } },
+    async (c, { body, query }) => {
+      const { deps } = c.var;
+      // Only the caller's runs are cancelled; ids of others' runs are skipped like unknown ones.
+      const access = await accessFor(c, "threads:update", { action: query.action });
+      if (body.thread_id) await authorizeThread(c, "update", body.thread_id, { action: query.action });
+      const ids = body.run_ids
+        ? await visibleRunIds(c, body.run_ids, access)
+        : await deps.storage.runs.activeIds({ threadId: body.thread_id, status: body.status ?? "all", access });
+      await deps.runs.cancel(ids, query.action, body.thread_id);
+      return c.body(null, 204);
+    },
   );
 }

@@ -1,4 +1,4 @@
-import type { OpenApiRegistry } from "@fractal/infra/hono/openapi";
+import { type OpenApiRegistry, routesOn } from "@fractal/infra/hono/openapi";
 import { streamEvents } from "@fractal/infra/hono/sse";
 import type { Context, Hono } from "hono";
 import { z } from "zod";
@@ -63,79 +63,45 @@ function createHandlers(stateless: boolean) {
 }
 
 export function registerRunRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): void {
+  const route = routesOn(app, api, tags);
   for (const stateless of [false, true]) {
     const base = stateless ? "/runs" : "/threads/:thread_id/runs";
     const handlers = createHandlers(stateless);
     const params = stateless ? undefined : threadIdParams;
     const where = stateless ? "on a temporary thread" : "on a thread";
-    app.post(
-      base,
-      api.operation<AppEnv, typeof runCreateBody, undefined, typeof threadIdParams | undefined>(
-        {
-          method: "post",
-          path: base,
-          summary: `Create a background run ${where}`,
-          tags,
-          params,
-          body: runCreateBody,
-          responses: { 200: runResponse },
-        },
-        (c, { body }) => handlers.background(c, body),
-      ),
+    route(
+      `post ${base}`,
+      `Create a background run ${where}`,
+      { params, body: runCreateBody, responses: { 200: runResponse } },
+      (c, { body }) => handlers.background(c, body),
     );
-    app.post(
-      `${base}/stream`,
-      api.operation<AppEnv, typeof runCreateBody, undefined, typeof threadIdParams | undefined>(
-        {
-          method: "post",
-          path: `${base}/stream`,
-          summary: `Create a run ${where} and stream its events (SSE)`,
-          tags,
-          params,
-          body: runCreateBody,
-          responses: { 200: z.string().describe("text/event-stream") },
-        },
-        (c, { body }) => handlers.stream(c, body),
-      ),
+    route(
+      `post ${base}/stream`,
+      `Create a run ${where} and stream its events (SSE)`,
+      { params, body: runCreateBody, responses: { 200: z.string().describe("text/event-stream") } },
+      (c, { body }) => handlers.stream(c, body),
     );
-    app.post(
-      `${base}/wait`,
-      api.operation<AppEnv, typeof runCreateBody, undefined, typeof threadIdParams | undefined>(
-        {
-          method: "post",
-          path: `${base}/wait`,
-          summary: `Create a run ${where} and wait for its final values (or {__error__})`,
-          tags,
-          params,
-          body: runCreateBody,
-          responses: { 200: z.unknown() },
-        },
-        (c, { body }) => handlers.wait(c, body),
-      ),
+    route(
+      `post ${base}/wait`,
+      `Create a run ${where} and wait for its final values (or {__error__})`,
+      { params, body: runCreateBody, responses: { 200: z.unknown() } },
+      (c, { body }) => handlers.wait(c, body),
     );
   }
 
-  app.post(
-    "/runs/batch",
-    api.operation<AppEnv, typeof batchBody>(
-      {
-        method: "post",
-        path: "/runs/batch",
-        summary: "Create several stateless background runs",
-        tags,
-        body: batchBody,
-        responses: { 200: z.array(runResponse) },
-      },
-      async (c, { body }) => {
-        const runs = [];
-        // Every item is authorized before any run is created.
-        const requests = [];
-        for (const item of body) {
-          requests.push(await authorizeRun(c, undefined, toRunRequest(item, runDefaults(c))));
-        }
-        for (const request of requests) runs.push(await c.var.deps.runs.create(undefined, request));
-        return c.json(runs);
-      },
-    ),
+  route(
+    "post /runs/batch",
+    "Create several stateless background runs",
+    { body: batchBody, responses: { 200: z.array(runResponse) } },
+    async (c, { body }) => {
+      const runs = [];
+      // Every item is authorized before any run is created.
+      const requests = [];
+      for (const item of body) {
+        requests.push(await authorizeRun(c, undefined, toRunRequest(item, runDefaults(c))));
+      }
+      for (const request of requests) runs.push(await c.var.deps.runs.create(undefined, request));
+      return c.json(runs);
+    },
   );
 }

@@ -1,4 +1,4 @@
-import type { OpenApiRegistry } from "@fractal/infra/hono/openapi";
+import { type OpenApiRegistry, routesOn } from "@fractal/infra/hono/openapi";
 import type { Item } from "@langchain/langgraph";
 import type { Hono } from "hono";
 import { decide } from "../access.ts";
@@ -29,125 +29,84 @@ function toApiItem(item: Item & { score?: number }) {
 }
 
 export function registerStoreRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): void {
-  app.put(
-    "/store/items",
-    api.operation<AppEnv, typeof putItemBody>(
-      {
-        method: "put",
-        path: "/store/items",
-        summary: "Store an item (replacing any at that namespace and key); ttl in minutes",
-        tags,
-        body: putItemBody,
-        responses: { 204: null },
-      },
-      async (c, { body }) => {
-        const { value } = await decide(c, "store:put", { namespace: body.namespace, key: body.key, value: body.value });
-        await c.var.deps.storage.store.putItem(value.namespace, value.key, value.value, body.ttl, body.index);
-        return c.body(null, 204);
-      },
-    ),
+  const route = routesOn(app, api, tags);
+  route(
+    "put /store/items",
+    "Store an item (replacing any at that namespace and key); ttl in minutes",
+    { body: putItemBody, responses: { 204: null } },
+    async (c, { body }) => {
+      const { value } = await decide(c, "store:put", { namespace: body.namespace, key: body.key, value: body.value });
+      await c.var.deps.storage.store.putItem(value.namespace, value.key, value.value, body.ttl, body.index);
+      return c.body(null, 204);
+    },
   );
 
-  app.get(
-    "/store/items",
-    api.operation<AppEnv, undefined, typeof getItemQuery>(
-      {
-        method: "get",
-        path: "/store/items",
-        summary: "Get an item (null when there is none or it expired); refresh_ttl restarts its TTL",
-        tags,
-        query: getItemQuery,
-        responses: { 200: itemResponse.nullable() },
-      },
-      async (c, { query }) => {
-        const { value } = await decide(c, "store:get", { namespace: query.namespace.split("."), key: query.key });
-        const item = await c.var.deps.storage.store.getItem(value.namespace, value.key, query.refresh_ttl ?? false);
-        return c.json(item ? toApiItem(item) : null);
-      },
-    ),
+  route(
+    "get /store/items",
+    "Get an item (null when there is none or it expired); refresh_ttl restarts its TTL",
+    { query: getItemQuery, responses: { 200: itemResponse.nullable() } },
+    async (c, { query }) => {
+      const { value } = await decide(c, "store:get", { namespace: query.namespace.split("."), key: query.key });
+      const item = await c.var.deps.storage.store.getItem(value.namespace, value.key, query.refresh_ttl ?? false);
+      return c.json(item ? toApiItem(item) : null);
+    },
   );
 
-  app.delete(
-    "/store/items",
-    api.operation<AppEnv, typeof itemKeyBody>(
-      {
-        method: "delete",
-        path: "/store/items",
-        summary: "Delete an item",
-        tags,
-        body: itemKeyBody,
-        responses: { 204: null },
-      },
-      async (c, { body }) => {
-        const { value } = await decide(c, "store:delete", { namespace: body.namespace, key: body.key });
-        await c.var.deps.storage.store.deleteItem(value.namespace, value.key);
-        return c.body(null, 204);
-      },
-    ),
+  route(
+    "delete /store/items",
+    "Delete an item",
+    { body: itemKeyBody, responses: { 204: null } },
+    async (c, { body }) => {
+      const { value } = await decide(c, "store:delete", { namespace: body.namespace, key: body.key });
+      await c.var.deps.storage.store.deleteItem(value.namespace, value.key);
+      return c.body(null, 204);
+    },
   );
 
-  app.post(
-    "/store/items/search",
-    api.operation<AppEnv, typeof searchItemsBody>(
-      {
-        method: "post",
-        path: "/store/items/search",
-        summary: "Search items under a namespace prefix, filtered by value fields, newest first",
-        tags,
-        body: searchItemsBody,
-        bodyOptional: true,
-        responses: { 200: searchItemsResponse },
-      },
-      async (c, { body }) => {
-        const { value } = await decide(c, "store:search", {
-          namespace: body.namespace_prefix,
-          filter: body.filter ?? undefined,
-          query: body.query ?? undefined,
-          limit: body.limit,
-          offset: body.offset,
-        });
-        const items = await c.var.deps.storage.store.searchItems({
-          namespacePrefix: value.namespace,
-          filter: value.filter,
-          query: value.query,
-          limit: value.limit,
-          offset: value.offset,
-          refreshTtl: body.refresh_ttl ?? false,
-        });
-        return c.json({ items: items.map(toApiItem) });
-      },
-    ),
+  route(
+    "post /store/items/search",
+    "Search items under a namespace prefix, filtered by value fields, newest first",
+    { body: searchItemsBody, bodyOptional: true, responses: { 200: searchItemsResponse } },
+    async (c, { body }) => {
+      const { value } = await decide(c, "store:search", {
+        namespace: body.namespace_prefix,
+        filter: body.filter ?? undefined,
+        query: body.query ?? undefined,
+        limit: body.limit,
+        offset: body.offset,
+      });
+      const items = await c.var.deps.storage.store.searchItems({
+        namespacePrefix: value.namespace,
+        filter: value.filter,
+        query: value.query,
+        limit: value.limit,
+        offset: value.offset,
+        refreshTtl: body.refresh_ttl ?? false,
+      });
+      return c.json({ items: items.map(toApiItem) });
+    },
   );
 
-  app.post(
-    "/store/namespaces",
-    api.operation<AppEnv, typeof listNamespacesBody>(
-      {
-        method: "post",
-        path: "/store/namespaces",
-        summary: "List namespaces that hold items, by prefix and suffix, cut at max_depth",
-        tags,
-        body: listNamespacesBody,
-        bodyOptional: true,
-        responses: { 200: namespacesResponse },
-      },
-      async (c, { body }) => {
-        const { value } = await decide(c, "store:list_namespaces", {
-          namespace: body.prefix ?? undefined,
-          suffix: body.suffix ?? undefined,
-          max_depth: body.max_depth ?? undefined,
-          limit: body.limit,
-          offset: body.offset,
-        });
-        const namespaces = await c.var.deps.storage.store.listNamespaceItems({
-          prefix: value.namespace,
-          suffix: value.suffix,
-          maxDepth: value.max_depth,
-          limit: value.limit,
-          offset: value.offset,
-        });
-        return c.json({ namespaces });
-      },
-    ),
+  route(
+    "post /store/namespaces",
+    "List namespaces that hold items, by prefix and suffix, cut at max_depth",
+    { body: listNamespacesBody, bodyOptional: true, responses: { 200: namespacesResponse } },
+    async (c, { body }) => {
+      const { value } = await decide(c, "store:list_namespaces", {
+        namespace: body.prefix ?? undefined,
+        suffix: body.suffix ?? undefined,
+        max_depth: body.max_depth ?? undefined,
+        limit: body.limit,
+        offset: body.offset,
+      });
+      const namespaces = await c.var.deps.storage.store.listNamespaceItems({
+        prefix: value.namespace,
+        suffix: value.suffix,
+        maxDepth: value.max_depth,
+        limit: value.limit,
+        offset: value.offset,
+      });
+      return c.json({ namespaces });
+    },
   );
 }

@@ -1,4 +1,4 @@
-import type { OpenApiRegistry } from "@fractal/infra/hono/openapi";
+import { type OpenApiRegistry, routesOn } from "@fractal/infra/hono/openapi";
 import type { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../env.ts";
@@ -20,149 +20,86 @@ import { authorizeThread } from "./threads.ts";
 const tags = ["thread state"];
 
 export function registerThreadStateRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): void {
-  app.get(
-    "/threads/:thread_id/state",
-    api.operation<AppEnv, undefined, typeof stateQuery, typeof threadIdParams>(
-      {
-        method: "get",
-        path: "/threads/:thread_id/state",
-        summary: "The thread's latest state",
-        tags,
-        params: threadIdParams,
-        query: stateQuery,
-        responses: { 200: threadStateResponse },
-      },
-      async (c, { params, query }) => {
-        await authorizeThread(c, "read", params.thread_id);
-        const state = await c.var.deps.threads.getState(params.thread_id, { subgraphs: query.subgraphs });
-        return c.json(selectState(state as never, query.select, "query"));
-      },
-    ),
+  const route = routesOn(app, api, tags);
+  route(
+    "get /threads/:thread_id/state",
+    "The thread's latest state",
+    { params: threadIdParams, query: stateQuery, responses: { 200: threadStateResponse } },
+    async (c, { params, query }) => {
+      await authorizeThread(c, "read", params.thread_id);
+      const state = await c.var.deps.threads.getState(params.thread_id, { subgraphs: query.subgraphs });
+      return c.json(selectState(state as never, query.select, "query"));
+    },
   );
 
-  app.post(
-    "/threads/:thread_id/state",
-    api.operation<AppEnv, typeof updateStateBody, undefined, typeof threadIdParams>(
-      {
-        method: "post",
-        path: "/threads/:thread_id/state",
-        summary: "Update the thread's state as if `as_node` wrote it (409 while a run is active)",
-        tags,
-        params: threadIdParams,
-        body: updateStateBody,
-        responses: { 200: updateStateResponse },
-      },
-      async (c, { params, body }) => {
-        await authorizeThread(c, "update", params.thread_id);
-        return c.json(await c.var.deps.threads.updateState(params.thread_id, body));
-      },
-    ),
+  route(
+    "post /threads/:thread_id/state",
+    "Update the thread's state as if `as_node` wrote it (409 while a run is active)",
+    { params: threadIdParams, body: updateStateBody, responses: { 200: updateStateResponse } },
+    async (c, { params, body }) => {
+      await authorizeThread(c, "update", params.thread_id);
+      return c.json(await c.var.deps.threads.updateState(params.thread_id, body));
+    },
   );
 
-  app.patch(
-    "/threads/:thread_id/state",
-    api.operation<AppEnv, typeof patchStateBody, undefined, typeof threadIdParams>(
-      {
-        method: "patch",
-        path: "/threads/:thread_id/state",
-        summary: "Merge metadata into the latest (or the named) checkpoint's metadata",
-        tags,
-        params: threadIdParams,
-        body: patchStateBody,
-        responses: { 204: null },
-      },
-      async (c, { params, body }) => {
-        await authorizeThread(c, "update", params.thread_id);
-        await c.var.deps.threads.patchState(params.thread_id, body);
-        return c.body(null, 204);
-      },
-    ),
+  route(
+    "patch /threads/:thread_id/state",
+    "Merge metadata into the latest (or the named) checkpoint's metadata",
+    { params: threadIdParams, body: patchStateBody, responses: { 204: null } },
+    async (c, { params, body }) => {
+      await authorizeThread(c, "update", params.thread_id);
+      await c.var.deps.threads.patchState(params.thread_id, body);
+      return c.body(null, 204);
+    },
   );
 
-  app.post(
-    "/threads/:thread_id/state/checkpoint",
-    api.operation<AppEnv, typeof stateAtCheckpointBody, undefined, typeof threadIdParams>(
-      {
-        method: "post",
-        path: "/threads/:thread_id/state/checkpoint",
-        summary: "The thread's state at a checkpoint object",
-        tags,
-        params: threadIdParams,
-        body: stateAtCheckpointBody,
-        responses: { 200: threadStateResponse },
-      },
-      async (c, { params, body }) => {
-        await authorizeThread(c, "read", params.thread_id);
-        const state = await c.var.deps.threads.getState(params.thread_id, {
-          checkpoint: body.checkpoint,
-          subgraphs: body.subgraphs,
-        });
-        return c.json(selectState(state as never, body.select, "body"));
-      },
-    ),
+  route(
+    "post /threads/:thread_id/state/checkpoint",
+    "The thread's state at a checkpoint object",
+    { params: threadIdParams, body: stateAtCheckpointBody, responses: { 200: threadStateResponse } },
+    async (c, { params, body }) => {
+      await authorizeThread(c, "read", params.thread_id);
+      const state = await c.var.deps.threads.getState(params.thread_id, {
+        checkpoint: body.checkpoint,
+        subgraphs: body.subgraphs,
+      });
+      return c.json(selectState(state as never, body.select, "body"));
+    },
   );
 
-  app.get(
-    "/threads/:thread_id/state/:checkpoint_id",
-    api.operation<AppEnv, undefined, typeof stateQuery, typeof stateAtParams>(
-      {
-        method: "get",
-        path: "/threads/:thread_id/state/:checkpoint_id",
-        summary: "The thread's state at a checkpoint id",
-        tags,
-        params: stateAtParams,
-        query: stateQuery,
-        responses: { 200: threadStateResponse },
-      },
-      async (c, { params, query }) => {
-        await authorizeThread(c, "read", params.thread_id);
-        const state = await c.var.deps.threads.getState(params.thread_id, {
-          checkpoint_id: params.checkpoint_id,
-          subgraphs: query.subgraphs,
-        });
-        return c.json(selectState(state as never, query.select, "query"));
-      },
-    ),
+  route(
+    "get /threads/:thread_id/state/:checkpoint_id",
+    "The thread's state at a checkpoint id",
+    { params: stateAtParams, query: stateQuery, responses: { 200: threadStateResponse } },
+    async (c, { params, query }) => {
+      await authorizeThread(c, "read", params.thread_id);
+      const state = await c.var.deps.threads.getState(params.thread_id, {
+        checkpoint_id: params.checkpoint_id,
+        subgraphs: query.subgraphs,
+      });
+      return c.json(selectState(state as never, query.select, "query"));
+    },
   );
 
-  app.get(
-    "/threads/:thread_id/history",
-    api.operation<AppEnv, undefined, typeof historyQuery, typeof threadIdParams>(
-      {
-        method: "get",
-        path: "/threads/:thread_id/history",
-        summary: "The thread's checkpoints, newest first",
-        tags,
-        params: threadIdParams,
-        query: historyQuery,
-        responses: { 200: z.array(threadStateResponse) },
-      },
-      async (c, { params, query }) => {
-        await authorizeThread(c, "read", params.thread_id);
-        const history = await c.var.deps.threads.history(params.thread_id, query);
-        return c.json(history.map((state) => selectState(state as never, query.select, "query")));
-      },
-    ),
+  route(
+    "get /threads/:thread_id/history",
+    "The thread's checkpoints, newest first",
+    { params: threadIdParams, query: historyQuery, responses: { 200: z.array(threadStateResponse) } },
+    async (c, { params, query }) => {
+      await authorizeThread(c, "read", params.thread_id);
+      const history = await c.var.deps.threads.history(params.thread_id, query);
+      return c.json(history.map((state) => selectState(state as never, query.select, "query")));
+    },
   );
 
-  app.post(
-    "/threads/:thread_id/history",
-    api.operation<AppEnv, typeof historyBody, undefined, typeof threadIdParams>(
-      {
-        method: "post",
-        path: "/threads/:thread_id/history",
-        summary: "The thread's checkpoints, newest first, filtered by metadata",
-        tags,
-        params: threadIdParams,
-        body: historyBody,
-        bodyOptional: true,
-        responses: { 200: z.array(threadStateResponse) },
-      },
-      async (c, { params, body }) => {
-        await authorizeThread(c, "read", params.thread_id);
-        const history = await c.var.deps.threads.history(params.thread_id, body);
-        return c.json(history.map((state) => selectState(state as never, body.select, "body")));
-      },
-    ),
+  route(
+    "post /threads/:thread_id/history",
+    "The thread's checkpoints, newest first, filtered by metadata",
+    { params: threadIdParams, body: historyBody, bodyOptional: true, responses: { 200: z.array(threadStateResponse) } },
+    async (c, { params, body }) => {
+      await authorizeThread(c, "read", params.thread_id);
+      const history = await c.var.deps.threads.history(params.thread_id, body);
+      return c.json(history.map((state) => selectState(state as never, body.select, "body")));
+    },
   );
 }

@@ -1,5 +1,5 @@
 import { notFound } from "@fractal/infra/errors";
-import type { OpenApiRegistry } from "@fractal/infra/hono/openapi";
+import { type OpenApiRegistry, routesOn } from "@fractal/infra/hono/openapi";
 import type { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../env.ts";
@@ -22,53 +22,37 @@ async function filesOf(c: { var: AppEnv["Variables"] }, name: string) {
 
 /** Generative UI: langgraph.json `ui` bundles, as Agent Chat UI's LoadExternalComponent loads them. */
 export function registerUiRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): void {
-  app.post(
-    "/ui/:name",
-    api.operation<AppEnv, typeof componentBody, undefined, typeof uiParams>(
-      {
-        method: "post",
-        path: "/ui/:name",
-        summary: "HTML that loads a UI component of a graph's bundle into a shadow root",
-        tags,
-        params: uiParams,
-        body: componentBody,
-        responses: { 200: z.string().describe("text/html") },
-      },
-      async (c, { params, body }) => {
-        const files = await filesOf(c, params.name);
-        const base = `${new URL(c.req.url).origin}/ui/${encodeURIComponent(params.name)}`;
-        const html = [
-          ...files
-            .filter((f) => f.name.endsWith(".css"))
-            .map((f) => `<link rel="stylesheet" href="${base}/${f.name}" />`),
-          ...files
-            .filter((f) => f.name.endsWith(".js"))
-            .map(
-              (f) =>
-                `<script src="${base}/${f.name}" onload='${uiGlobalName(params.name)}.render(${JSON.stringify(body.name)}, ${JSON.stringify(body.shadowRootId)})'></script>`,
-            ),
-        ];
-        return c.html(html.join("\n"));
-      },
-    ),
+  const route = routesOn(app, api, tags);
+  route(
+    "post /ui/:name",
+    "HTML that loads a UI component of a graph's bundle into a shadow root",
+    { params: uiParams, body: componentBody, responses: { 200: z.string().describe("text/html") } },
+    async (c, { params, body }) => {
+      const files = await filesOf(c, params.name);
+      const base = `${new URL(c.req.url).origin}/ui/${encodeURIComponent(params.name)}`;
+      const html = [
+        ...files
+          .filter((f) => f.name.endsWith(".css"))
+          .map((f) => `<link rel="stylesheet" href="${base}/${f.name}" />`),
+        ...files
+          .filter((f) => f.name.endsWith(".js"))
+          .map(
+            (f) =>
+              `<script src="${base}/${f.name}" onload='${uiGlobalName(params.name)}.render(${JSON.stringify(body.name)}, ${JSON.stringify(body.shadowRootId)})'></script>`,
+          ),
+      ];
+      return c.html(html.join("\n"));
+    },
   );
 
-  app.get(
-    "/ui/:name/:file",
-    api.operation<AppEnv, undefined, undefined, typeof fileParams>(
-      {
-        method: "get",
-        path: "/ui/:name/:file",
-        summary: "A file of a graph's UI bundle",
-        tags,
-        params: fileParams,
-        responses: { 200: z.string() },
-      },
-      async (c, { params }) => {
-        const file = (await filesOf(c, params.name)).find((f) => f.name === params.file);
-        if (!file) throw notFound("UI file", `${params.name}/${params.file}`);
-        return c.body(file.contents as Uint8Array<ArrayBuffer>, 200, { "Content-Type": file.type });
-      },
-    ),
+  route(
+    "get /ui/:name/:file",
+    "A file of a graph's UI bundle",
+    { params: fileParams, responses: { 200: z.string() } },
+    async (c, { params }) => {
+      const file = (await filesOf(c, params.name)).find((f) => f.name === params.file);
+      if (!file) throw notFound("UI file", `${params.name}/${params.file}`);
+      return c.body(file.contents as Uint8Array<ArrayBuffer>, 200, { "Content-Type": file.type });
+    },
   );
 }

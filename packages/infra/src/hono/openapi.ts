@@ -1,4 +1,4 @@
-import type { Context, Env, Handler } from "hono";
+import type { Context, Env, Handler, Hono } from "hono";
 import { z } from "zod";
 import { parseInput, readJsonBody, readQuery } from "./validation.ts";
 
@@ -47,7 +47,39 @@ export interface OpenApiRegistry {
   operations(): ReadonlyArray<OperationSpec<z.ZodType | undefined, z.ZodType | undefined, z.ZodType | undefined>>;
 }
 
-const toOpenApiPath = (path: string) => path.replace(/:([A-Za-z_]+)/g, "{$1}");
+/** A route's schemas: what `route` needs besides its method, path and summary. */
+export type RouteSpec<B, Q, P> = Omit<
+  OperationSpec<B & (z.ZodType | undefined), Q & (z.ZodType | undefined), P & (z.ZodType | undefined)>,
+  "method" | "path" | "summary" | "tags"
+>;
+
+/**
+ * Declares a route once: `"post /threads/:thread_id/copy"` registers the Hono handler and its
+ * OpenAPI entry, and the handler's input types are inferred from the spec's schemas.
+ */
+export type Route<E extends Env> = <
+  B extends z.ZodType | undefined = undefined,
+  Q extends z.ZodType | undefined = undefined,
+  P extends z.ZodType | undefined = undefined,
+>(
+  operation: `${Method} /${string}`,
+  summary: string,
+  spec: RouteSpec<B, Q, P>,
+  handle: (c: Context<E>, input: OperationInput<B, Q, P>) => Response | Promise<Response>,
+) => void;
+
+/** The `route` of one group of routes (`tags`): each call adds an operation to `api` and a handler to `app`. */
+export function routesOn<E extends Env>(app: Hono<E>, api: OpenApiRegistry, tags: string[]): Route<E> {
+  return (operation, summary, spec, handle) => {
+    const at = operation.indexOf(" ");
+    const method = operation.slice(0, at) as Method;
+    const path = operation.slice(at + 1);
+    app.on(method.toUpperCase(), path, api.operation({ ...spec, method, path, summary, tags }, handle as never));
+  };
+}
+
+/** `/threads/:thread_id` → `/threads/{thread_id}`; an optional last segment (`:namespace?`) is listed as given. */
+export const toOpenApiPath = (path: string) => path.replace(/:([A-Za-z_]+)\??/g, "{$1}");
 
 function jsonSchema(schema: z.ZodType): Record<string, unknown> {
   const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as Record<
