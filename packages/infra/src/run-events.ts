@@ -50,7 +50,7 @@ function compareIds(a: string, b: string): number {
   return Number(a) - Number(b);
 }
 
-/** An in-process event log (a Redis-backed one serves several replicas). */
+/** An in-process event log: the events of the runs this process executes, for its own streams. */
 export function createRunEventLog(options: RunEventLogOptions = {}): RunEventLog {
   const maxEvents = options.maxEvents ?? 10_000;
   const retainMs = options.retainMs ?? 60_000;

@@ -36,5 +36,3 @@ export const checkpointRef = z.object({
   checkpoint_id: z.string().optional(),
   checkpoint_map: jsonObject.nullish(),
 });
-
-export const errorResponse = z.object({ error: z.string(), message: z.string(), details: z.unknown().optional() });
