@@ -1,0 +1,102 @@
+// The catalog is portable: the official LangGraph dev server (`langgraph dev` from
+// @langchain/langgraph-cli) serves it from this package's own langgraph.json, and each graph runs
+// once through the official SDK. Nothing of fractal's engine is involved.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { Client } from "@langchain/langgraph-sdk";
+import type { Subprocess } from "bun";
+
+const pkg = resolve(import.meta.dir, "..");
+const cli = join(pkg, "node_modules/@langchain/langgraph-cli/dist/cli/cli.mjs");
+let server: Subprocess;
+let output = "";
+let url = "";
+let work = "";
+
+function freePort(): number {
+  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = probe.port;
+  probe.stop(true);
+  return port;
+}
+
+beforeAll(async () => {
+  // The dev server keeps its state in its working directory: a throwaway one.
+  work = mkdtempSync(join(tmpdir(), "fractal-langgraph-dev-"));
+  const port = freePort();
+  url = `http://127.0.0.1:${port}`;
+  server = Bun.spawn(
+    [
+      "node",
+      cli,
+      "dev",
+      "--port",
+      String(port),
+      "--host",
+      "127.0.0.1",
+      "--no-browser",
+      "--no-reload",
+      "--config",
+      join(pkg, "langgraph.json"),
+    ],
+    { cwd: work, env: { ...process.env, LANGSMITH_TRACING: "false", NO_COLOR: "1" }, stdout: "pipe", stderr: "pipe" },
+  );
+  const collect = async (stream: ReadableStream<Uint8Array>) => {
+    for await (const chunk of stream) output += new TextDecoder().decode(chunk);
+  };
+  void collect(server.stdout as ReadableStream<Uint8Array>);
+  void collect(server.stderr as ReadableStream<Uint8Array>);
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    if (server.exitCode !== null) throw new Error(`langgraph dev exited with ${server.exitCode}:\n${output}`);
+    if (
+      await fetch(`${url}/ok`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return;
+    await Bun.sleep(250);
+  }
+  throw new Error(`langgraph dev did not start in time:\n${output}`);
+}, 150_000);
+
+afterAll(async () => {
+  server?.kill("SIGTERM");
+  await server?.exited;
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+type Message = { type?: string; content?: unknown };
+
+async function runOnce(graphId: string, configurable: Record<string, unknown> = {}) {
+  const client = new Client({ apiUrl: url });
+  const thread = await client.threads.create();
+  const values = (await client.runs.wait(thread.thread_id, graphId, {
+    input: { messages: [{ role: "user", content: "tea" }] },
+    config: { configurable },
+  })) as { messages?: Message[]; report?: string };
+  const [run] = await client.runs.list(thread.thread_id);
+  return { values, status: run?.status };
+}
+
+test("langgraph dev serves the catalog's graphs from its own langgraph.json", async () => {
+  const assistants = await new Client({ apiUrl: url }).assistants.search({ limit: 100 });
+  expect(assistants.map((a) => a.graph_id).sort()).toEqual(["agent", "react-agent", "research-agent"]);
+});
+
+test("each catalog graph runs once under langgraph dev", async () => {
+  const agent = await runOnce("agent");
+  expect(agent.status).toBe("success");
+  expect(agent.values.messages?.at(-1)).toMatchObject({ type: "ai", content: "You said: tea" });
+
+  const react = await runOnce("react-agent");
+  expect(react.status).toBe("success");
+  expect(react.values.messages?.at(-1)).toMatchObject({ type: "ai", content: "You said: tea" });
+
+  const research = await runOnce("research-agent", { review_plan: false, max_steps: 1 });
+  expect(research.status).toBe("success");
+  expect(research.values.report).toBe("# tea\n\n## Background of tea\n\nYou said: Background of tea");
+}, 60_000);
