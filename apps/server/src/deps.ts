@@ -29,6 +29,7 @@ import {
   loadStoreIndex,
   readLangGraphConfig,
 } from "@fractal/runtime/langgraph-config";
+import { createMaintenance, type Maintenance } from "@fractal/runtime/maintenance";
 import { createGraphRegistry, type GraphRegistry } from "@fractal/runtime/registry";
 import { createRunService, type RunService } from "@fractal/runtime/runs/run-service";
 import { createWorker, type Worker } from "@fractal/runtime/runs/worker";
@@ -51,6 +52,8 @@ export interface Deps {
   control: RunControl;
   /** The in-process worker; started by the server, not by createApp. */
   worker: Worker;
+  /** Lease, store-TTL and thread-TTL sweeps; every process runs them, worker or not. */
+  maintenance: Maintenance;
   /** Sends webhook deliveries in the background; started by the server. */
   deliverer: Deliverer;
   /** Fires cron ticks; started by the server. */
@@ -196,11 +199,17 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
       logger,
       concurrency: config.jobsPerWorker,
       leaseMs: config.runLeaseMs,
-      maxAttempts: config.runMaxAttempts,
-      sweepMs: config.runSweepMs,
       unresumableRetainMs: config.streamGraceMs,
       runTimeoutMs: config.runTimeoutMs,
       onWebhookQueued: () => deliverer.kick(),
+    });
+    const maintenance = createMaintenance({
+      storage,
+      control,
+      events,
+      logger,
+      intervalMs: config.runSweepMs,
+      maxAttempts: config.runMaxAttempts,
     });
     const runs = createRunService({
       storage,
@@ -227,6 +236,7 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
       events,
       control,
       worker,
+      maintenance,
       deliverer,
       scheduler,
       auth,
@@ -237,6 +247,7 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
       version: VERSION,
       close: async () => {
         await scheduler.stop();
+        await maintenance.stop();
         await worker.stop(config.shutdownDrainMs);
         await deliverer.stop();
         typeSchemas.close();

@@ -35,6 +35,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     app.fetch(input instanceof Request ? new Request(input, init) : new Request(String(input), init)),
   );
   if (config.jobsPerWorker > 0) deps.worker.start();
+  deps.maintenance.start();
   deps.deliverer.start();
   deps.scheduler.start();
   deps.logger.info("server listening", { url, storage: deps.storage.database.kind, graphs: deps.graphs.ids() });

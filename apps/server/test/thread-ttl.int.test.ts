@@ -99,3 +99,19 @@ for (const mode of MODES) {
     });
   });
 }
+
+for (const mode of MODES) {
+  describe(`thread TTL without a worker (${mode})`, () => {
+    // An API-only process: it executes no runs, but the maintenance jobs still run in it.
+    const current = useTestServer(mode, { FRACTAL_RUN_SWEEP_MS: "100", N_JOBS_PER_WORKER: "0" });
+
+    test("a process with no worker still deletes expired threads", async () => {
+      const server = current();
+      const doomed = await server.client.threads.create({ ttl: { ttl: TTL, strategy: "delete" } });
+      const until = performance.now() + 10_000;
+      while (performance.now() < until && (await fetch(`${server.url}/threads/${doomed.thread_id}`)).status !== 404)
+        await Bun.sleep(100);
+      await expectStatus(server.client.threads.get(doomed.thread_id), 404);
+    });
+  });
+}

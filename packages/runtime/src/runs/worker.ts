@@ -8,7 +8,6 @@ import type { Storage } from "@fractal/infra/storage/storage";
 import { MemorySaver } from "@langchain/langgraph";
 import type { GraphRegistry } from "../registry.ts";
 import { readState } from "../thread-state.ts";
-import { cancelRuns } from "./cancel-runs.ts";
 import { executeRun, type RunOutcome, runConfig } from "./execute-run.ts";
 import type { RunKwargs } from "./run-kwargs.ts";
 
@@ -25,13 +24,11 @@ export interface WorkerOptions {
   heartbeatMs?: number;
   /** How often to look for runs when nothing signals one. */
   pollMs?: number;
-  sweepMs?: number;
   /**
    * How long a run created without `stream_resumable` keeps its events after it ends (long enough
    * for a join or thread stream racing the end); resumable runs keep them for the log's retention.
    */
   unresumableRetainMs?: number;
-  maxAttempts?: number;
   /** A run executing longer than this is aborted and ends `timeout` (0 or unset: no limit). */
   runTimeoutMs?: number;
   /** Told when a webhook delivery was queued (the deliverer sends it in the background). */
@@ -243,22 +240,6 @@ export function createWorker(options: WorkerOptions): Worker {
     return queued;
   };
 
-  /**
-   * Deletes threads whose TTL ran out, with their runs and checkpoints. A thread with active runs
-   * has them cancelled first and goes on a later sweep, once nothing can write to it any more.
-   */
-  const sweepThreads = async () => {
-    for (const threadId of await storage.threads.expired(100)) {
-      const active = await storage.runs.activeIds({ threadId });
-      if (active.length > 0) {
-        await cancelRuns({ storage, control, events }, active, "interrupt", threadId);
-        continue;
-      }
-      await storage.deleteThread(threadId).catch(() => {});
-      logger.info("deleted expired thread", { thread_id: threadId });
-    }
-  };
-
   return {
     id,
     workerId: id,
@@ -297,20 +278,6 @@ export function createWorker(options: WorkerOptions): Worker {
           },
           options.heartbeatMs ?? Math.max(50, Math.floor(leaseMs / 3)),
         ),
-      );
-      timers.push(
-        setInterval(async () => {
-          try {
-            const swept = await storage.runs.sweep(options.maxAttempts ?? 3);
-            if (swept.length > 0) logger.warn("re-queued runs whose worker stopped", { runs: swept });
-            // Expired store items are already invisible; this removes their rows.
-            const expired = await storage.store.sweep();
-            if (expired > 0) logger.info("deleted expired store items", { count: expired });
-            await sweepThreads();
-          } catch (error) {
-            logger.error("sweep failed", { error });
-          }
-        }, options.sweepMs ?? 5_000),
       );
       void tick();
       logger.info("worker started", { concurrency });

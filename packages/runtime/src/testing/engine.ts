@@ -1,0 +1,42 @@
+import type { GraphSource } from "@fractal/infra/graph-context";
+import { createNoopLogger, type Logger } from "@fractal/infra/logger";
+import { createLocalRunControl, type RunControl } from "@fractal/infra/run-control";
+import { createRunEventLog, type RunEventLog } from "@fractal/infra/run-events";
+import { openDatabase } from "@fractal/infra/storage/database";
+import { createStorage, type Storage } from "@fractal/infra/storage/storage";
+import { ensureDefaultAssistants } from "../default-assistants.ts";
+import { createGraphRegistry, type GraphRegistry } from "../registry.ts";
+
+/** What the engine's parts are built from, on an in-memory embedded database. */
+export interface TestConfig {
+  storage: Storage;
+  events: RunEventLog;
+  control: RunControl;
+  logger: Logger;
+  graphs: GraphRegistry;
+  close(): Promise<void>;
+}
+
+/**
+ * The one setup for the engine's unit tests: in-memory PGlite with the schema applied, an event
+ * log, local run control, a silent logger, and a registry of `graphs` (each with its default
+ * assistant, as on a server).
+ */
+export async function testConfig(options: { graphs?: Record<string, GraphSource> } = {}): Promise<TestConfig> {
+  const database = await openDatabase({ kind: "pglite", dataDir: "memory" });
+  const storage = await createStorage(database, { migrate: true });
+  const graphs = createGraphRegistry(options.graphs ?? {});
+  await ensureDefaultAssistants(storage.assistants, graphs.ids(), {});
+  const events = createRunEventLog({ retainMs: 60_000 });
+  return {
+    storage,
+    events,
+    control: createLocalRunControl(),
+    logger: createNoopLogger(),
+    graphs,
+    async close() {
+      events.dispose();
+      await database.close();
+    },
+  };
+}
