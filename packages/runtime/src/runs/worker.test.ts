@@ -1,0 +1,131 @@
+import { afterEach, beforeEach, expect, test } from "bun:test";
+import type { RunStatus } from "@fractal/infra/storage/runs";
+import { defaultAssistantId } from "../default-assistants.ts";
+import { createMaintenance } from "../maintenance.ts";
+import { type TestConfig, testConfig } from "../testing/engine.ts";
+import { slowGraph } from "../testing/graphs.ts";
+import { createWorker, type Worker } from "./worker.ts";
+
+let engine: TestConfig;
+const workers: Worker[] = [];
+beforeEach(async () => {
+  engine = await testConfig({ graphs: { slow: slowGraph } });
+});
+afterEach(async () => {
+  for (const worker of workers.splice(0)) await worker.stop(0);
+  await engine.close();
+});
+
+function startWorker(options: { leaseMs?: number; heartbeatMs?: number; runTimeoutMs?: number } = {}): Worker {
+  const worker = createWorker({ ...engine, concurrency: 2, pollMs: 20, ...options });
+  workers.push(worker);
+  worker.start();
+  return worker;
+}
+
+async function queueRun(delayMs: number) {
+  const threadId = crypto.randomUUID();
+  const { run } = await engine.storage.runs.create({
+    run_id: crypto.randomUUID(),
+    thread_id: threadId,
+    assistant_id: defaultAssistantId("slow"),
+    kwargs: { input: {}, stream_mode: ["values"], config: { configurable: { delay_ms: delayMs } } },
+    multitask_strategy: "enqueue",
+    if_not_exists: "create",
+  });
+  return run;
+}
+
+const statusOf = async (run: { thread_id: string; run_id: string }) =>
+  (await engine.storage.runs.get(run.thread_id, run.run_id)).status;
+
+async function until(run: { thread_id: string; run_id: string }, wanted: RunStatus[], ms = 10_000) {
+  const end = performance.now() + ms;
+  let status = await statusOf(run);
+  while (!wanted.includes(status) && performance.now() < end) {
+    await Bun.sleep(20);
+    status = await statusOf(run);
+  }
+  return status;
+}
+
+async function eventNames(runId: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const event of engine.events.read(runId)) names.push(event.event);
+  return names;
+}
+
+test("claims a queued run and executes it: success, the thread keeps its values, the events end", async () => {
+  const run = await queueRun(10);
+  startWorker();
+  expect(await until(run, ["success", "error"])).toBe("success");
+  const thread = await engine.storage.threads.get(run.thread_id);
+  expect(thread.status).toBe("idle");
+  expect(thread.values).toEqual({ steps: 1 });
+  const names = await eventNames(run.run_id);
+  expect(names[0]).toBe("metadata");
+  expect(names).toContain("values");
+});
+
+test("renews its lease while a run executes, so the lease sweep leaves the run alone", async () => {
+  const run = await queueRun(900);
+  startWorker({ leaseMs: 200, heartbeatMs: 50 });
+  expect(await until(run, ["running"])).toBe("running");
+  const maintenance = createMaintenance({ ...engine });
+  let requeued = 0;
+  for (let i = 0; i < 6; i++) {
+    await Bun.sleep(100);
+    requeued += (await maintenance.runOnce()).leases;
+  }
+  expect(requeued).toBe(0);
+  expect(await until(run, ["success", "error"])).toBe("success");
+  expect((await engine.storage.runs.get(run.thread_id, run.run_id)).attempt).toBe(1);
+});
+
+test("a run past its time limit is aborted and ends timeout with a RunTimeout error event", async () => {
+  const run = await queueRun(5_000);
+  startWorker({ runTimeoutMs: 100 });
+  expect(await until(run, ["timeout", "success", "error"])).toBe("timeout");
+  expect((await engine.storage.threads.get(run.thread_id)).status).toBe("error");
+  const errors: unknown[] = [];
+  for await (const event of engine.events.read(run.run_id)) if (event.event === "error") errors.push(event.data);
+  expect(errors).toContainEqual(expect.objectContaining({ error: "RunTimeout" }));
+});
+
+test("a cancel signal aborts a running run: interrupted", async () => {
+  const run = await queueRun(5_000);
+  startWorker();
+  expect(await until(run, ["running"])).toBe("running");
+  engine.control.cancel(run.run_id, "interrupt");
+  expect(await until(run, ["interrupted", "success", "error"])).toBe("interrupted");
+});
+
+test("a cancel flag in the database (another process's request) reaches the worker through its heartbeat", async () => {
+  const run = await queueRun(5_000);
+  startWorker({ leaseMs: 300, heartbeatMs: 50 });
+  expect(await until(run, ["running"])).toBe("running");
+  // Only the stored flag: no in-process signal.
+  await engine.storage.runs.cancel([run.run_id], "interrupt");
+  expect(await until(run, ["interrupted", "success", "error"], 5_000)).toBe("interrupted");
+});
+
+test("stop() lets runs in flight finish within the drain time", async () => {
+  const run = await queueRun(300);
+  const worker = startWorker();
+  expect(await until(run, ["running"])).toBe("running");
+  await worker.stop(5_000);
+  expect(await statusOf(run)).toBe("success");
+});
+
+test("stop() hands a run that outlasts the drain time back to the queue", async () => {
+  const run = await queueRun(5_000);
+  const worker = startWorker();
+  expect(await until(run, ["running"])).toBe("running");
+  const began = performance.now();
+  await worker.stop(100);
+  expect(performance.now() - began).toBeLessThan(3_000);
+  expect(await statusOf(run)).toBe("pending");
+  // Another worker picks it up again.
+  startWorker();
+  expect(await until(run, ["running", "success"])).not.toBe("pending");
+});

@@ -1,0 +1,26 @@
+import { StateGraph } from "@langchain/langgraph";
+import { z } from "zod";
+
+/** Waits `ms`, or rejects as soon as `signal` aborts. */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new Error("aborted"));
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener("abort", () => {
+      clearTimeout(timer);
+      reject(new Error("aborted"));
+    });
+  });
+}
+
+/**
+ * A one-node graph for engine tests: it takes `configurable.delay_ms` (10 by default), honours the
+ * run's abort signal, and counts its executions in `steps`.
+ */
+export const slowGraph = new StateGraph(z.object({ steps: z.number().default(0) }))
+  .addNode("work", async (state, config) => {
+    await pause(Number(config.configurable?.delay_ms ?? 10), config.signal);
+    return { steps: state.steps + 1 };
+  })
+  .addEdge("__start__", "work")
+  .compile();
