@@ -1,4 +1,4 @@
-import { StateGraph } from "@langchain/langgraph";
+import { interrupt, StateGraph } from "@langchain/langgraph";
 import { z } from "zod";
 
 /** Waits `ms`, or rejects as soon as `signal` aborts. */
@@ -17,10 +17,16 @@ function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
  * A one-node graph for engine tests: it takes `configurable.delay_ms` (10 by default), honours the
  * run's abort signal, and counts its executions in `steps`.
  */
-export const slowGraph = new StateGraph(z.object({ steps: z.number().default(0) }))
+export const slowGraph = new StateGraph(z.object({ steps: z.number().optional() }))
   .addNode("work", async (state, config) => {
     await pause(Number(config.configurable?.delay_ms ?? 10), config.signal);
-    return { steps: state.steps + 1 };
+    return { steps: (state.steps ?? 0) + 1 };
   })
   .addEdge("__start__", "work")
+  .compile();
+
+/** Asks for a review (`interrupt`) and records the answer it is resumed with. */
+export const reviewGraph = new StateGraph(z.object({ answer: z.string().default("") }))
+  .addNode("ask", () => ({ answer: String(interrupt({ question: "approve?" })) }))
+  .addEdge("__start__", "ask")
   .compile();
