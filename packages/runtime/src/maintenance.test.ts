@@ -1,9 +1,12 @@
-import { afterEach, beforeEach, expect, test } from "bun:test";
+import { afterEach, beforeEach, expect, setDefaultTimeout, test } from "bun:test";
 import { StateGraph } from "@langchain/langgraph";
 import { z } from "zod";
 import { defaultAssistantId } from "./default-assistants.ts";
 import { createMaintenance } from "./maintenance.ts";
 import { type TestConfig, testConfig } from "./testing/engine.ts";
+
+// Each test opens an in-memory database (about 2 s) before it waits on real timers.
+setDefaultTimeout(20_000);
 
 const noop = new StateGraph(z.object({ n: z.number().default(0) }))
   .addNode("step", () => ({ n: 1 }))

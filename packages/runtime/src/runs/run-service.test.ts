@@ -1,9 +1,12 @@
-import { afterEach, beforeEach, expect, test } from "bun:test";
+import { afterEach, beforeEach, expect, setDefaultTimeout, test } from "bun:test";
 import type { MultitaskStrategy, RunStatus } from "@fractal/infra/storage/runs";
 import { type TestConfig, testConfig } from "../testing/engine.ts";
 import { reviewGraph, slowGraph } from "../testing/graphs.ts";
 import { createRunService, type RunService } from "./run-service.ts";
 import { createWorker, type Worker } from "./worker.ts";
+
+// Each test opens an in-memory database (about 2 s) before it waits on real timers.
+setDefaultTimeout(20_000);
 
 let engine: TestConfig;
 let worker: Worker;

@@ -1,10 +1,13 @@
-import { afterEach, beforeEach, expect, test } from "bun:test";
+import { afterEach, beforeEach, expect, setDefaultTimeout, test } from "bun:test";
 import type { RunStatus } from "@fractal/infra/storage/runs";
 import { defaultAssistantId } from "../default-assistants.ts";
 import { createMaintenance } from "../maintenance.ts";
 import { type TestConfig, testConfig } from "../testing/engine.ts";
 import { slowGraph } from "../testing/graphs.ts";
 import { createWorker, type Worker } from "./worker.ts";
+
+// Each test opens an in-memory database (about 2 s) before it waits on real timers.
+setDefaultTimeout(20_000);
 
 let engine: TestConfig;
 const workers: Worker[] = [];
