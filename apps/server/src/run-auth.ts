@@ -2,7 +2,7 @@ import type { CreateRunRequest } from "@fractal/runtime/runs/run-service";
 import type { Context } from "hono";
 import { accessFor, authConfigurable, decide } from "./access.ts";
 import type { AppEnv } from "./env.ts";
-import { authorizeThread } from "./routes/threads.ts";
+import { authorizeThread } from "./thread-auth.ts";
 
 /**
  * Applies auth to a run about to be created: `threads:create_run` decides, on the thread (which must

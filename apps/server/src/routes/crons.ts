@@ -1,8 +1,6 @@
-import { canSee } from "@fractal/infra/auth/access";
-import { AppError, notFound } from "@fractal/infra/errors";
+import { AppError } from "@fractal/infra/errors";
 import { type OpenApiRegistry, routesOn } from "@fractal/infra/hono/openapi";
 import { isUuid } from "@fractal/infra/ids";
-import { assertWebhookUrl } from "@fractal/infra/webhooks/url-guard";
 import { defaultAssistantId } from "@fractal/runtime/default-assistants";
 import type { RunKwargs } from "@fractal/runtime/runs/run-kwargs";
 import type { Context, Hono } from "hono";
@@ -68,13 +66,9 @@ function keepAuthUser(payload: Record<string, unknown>, stored: Record<string, u
   return { ...payload, config: { ...config, configurable: { ...config.configurable, ...Object.fromEntries(auth) } } };
 }
 
-function checkWebhook(c: Context<AppEnv>, webhook: string | undefined) {
-  assertWebhookUrl(webhook, { allowedHosts: c.var.deps.config.webhooks.allowedHosts });
-}
-
 async function createCron(c: Context<AppEnv>, body: CreateCronBody, threadId?: string) {
   const { deps } = c.var;
-  checkWebhook(c, body.webhook);
+  deps.runs.checkWebhook(body.webhook);
   if (threadId) await deps.storage.threads.get(threadId);
   const { settings, payload } = splitCronBody(body);
   const decision = await decide(c, "crons:create", {
@@ -84,16 +78,14 @@ async function createCron(c: Context<AppEnv>, body: CreateCronBody, threadId?: s
     metadata: body.metadata ?? {},
     payload,
   });
-  const assistant = await deps.runs.assistantFor(body.assistant_id);
-  // Each tick's run is authorized now, as the cron's creator: their thread, assistant and identity.
+  // Each tick's run is authorized now, as the cron's creator: their thread, assistant and identity;
+  // then the run service applies its own rules to it (assistant and its visibility, graph settings).
   const run = await authorizeRun(c, threadId, {
-    assistant_id: assistant.assistant_id,
-    kwargs: { config: body.config } as RunKwargs,
+    assistant_id: body.assistant_id,
+    kwargs: { config: body.config, webhook: body.webhook } as RunKwargs,
     metadata: {},
   });
-  if (!canSee(assistant.metadata, run.assistant_access)) {
-    throw notFound("assistant", body.assistant_id);
-  }
+  const assistant = await deps.runs.check(run);
   const cron = await deps.storage.crons.create({
     ...settings,
     metadata: { ...(decision.value.metadata ?? body.metadata), ...decision.stamp },
@@ -155,7 +147,7 @@ export function registerCronRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): voi
     "Change a cron's schedule, payload, enabled or end_time",
     { params: cronIdParams, body: patchCronBody, responses: { 200: cronResponse } },
     async (c, { body, params }) => {
-      checkWebhook(c, body.webhook);
+      c.var.deps.runs.checkWebhook(body.webhook);
       const { settings, payload } = splitCronBody(body);
       const { decision, item } = await guardCron(c, "update", params.cron_id, { schedule: body.schedule, payload });
       const cron = await c.var.deps.storage.crons.patch(params.cron_id, {

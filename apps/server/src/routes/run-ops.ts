@@ -24,7 +24,7 @@ import {
 } from "../schemas/runs.ts";
 import { threadIdParams } from "../schemas/threads.ts";
 import { checkFields, selectFields } from "../select.ts";
-import { authorizeThread, guardThread } from "./threads.ts";
+import { authorizeThread, guardThread } from "../thread-auth.ts";
 
 const tags = ["runs"];
 const RUN_FIELDS = Object.keys(runResponse.shape);

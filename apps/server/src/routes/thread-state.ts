@@ -15,7 +15,7 @@ import {
   updateStateResponse,
 } from "../schemas/threads.ts";
 import { selectState } from "../select.ts";
-import { authorizeThread } from "./threads.ts";
+import { authorizeThread } from "../thread-auth.ts";
 
 const tags = ["thread state"];
 

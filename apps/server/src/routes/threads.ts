@@ -1,8 +1,8 @@
 import { AppError } from "@fractal/infra/errors";
 import { type OpenApiRegistry, routesOn } from "@fractal/infra/hono/openapi";
-import type { Context, Hono } from "hono";
+import type { Hono } from "hono";
 import { z } from "zod";
-import { accessFor, assertIdFree, authorizeOn, decide, guard, withoutAccessKeys } from "../access.ts";
+import { accessFor, assertIdFree, decide, withoutAccessKeys } from "../access.ts";
 import type { AppEnv } from "../env.ts";
 import {
   countThreadsBody,
@@ -14,6 +14,7 @@ import {
   threadResponse,
 } from "../schemas/threads.ts";
 import { readPath, selectFields } from "../select.ts";
+import { authorizeThread, guardThread } from "../thread-auth.ts";
 
 /** A thread with `extracted`: each alias of `extract` read from the thread (`values.messages[-1]`). */
 function withExtracted<T extends object>(
@@ -27,19 +28,6 @@ function withExtracted<T extends object>(
 }
 
 const tags = ["threads"];
-
-type ThreadAction = "read" | "update" | "delete" | "create_run";
-const loadThread = (c: Context<AppEnv>, threadId: string) => () => c.var.deps.storage.threads.get(threadId);
-
-/** The thread a request acts on, loaded and checked against the caller's access (404 when not theirs). */
-export function guardThread(c: Context<AppEnv>, action: ThreadAction, threadId: string, value = {}) {
-  return guard(c, "threads", action, threadId, loadThread(c, threadId), value);
-}
-
-/** The same check where the route's own call answers 404 for a missing thread (see authorizeOn). */
-export function authorizeThread(c: Context<AppEnv>, action: ThreadAction, threadId: string, value = {}) {
-  return authorizeOn(c, "threads", action, threadId, loadThread(c, threadId), value);
-}
 
 export function registerThreadRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): void {
   const route = routesOn(app, api, tags);

@@ -110,3 +110,28 @@ test("an unknown assistant or graph id is a 404 naming it", async () => {
   expect(error?.code).toBe("not_found");
   expect(error?.message).toContain("'nope'");
 });
+
+test("check applies the run rules without creating a run: webhook policy, assistant visibility", async () => {
+  const webhook = await runs
+    .check({ assistant_id: "slow", kwargs: { stream_mode: ["values"], webhook: "http://127.0.0.1:9/hook" } })
+    .then(
+      () => undefined,
+      (e: { code?: string }) => e.code,
+    );
+  expect(webhook).toBe("validation_failed");
+  expect(() => runs.checkWebhook("http://10.0.0.1/hook")).toThrow();
+  expect(() => runs.checkWebhook("https://example.com/hook")).not.toThrow();
+  const hidden = await runs
+    .check({
+      assistant_id: "slow",
+      kwargs: { stream_mode: ["values"] },
+      assistant_access: [{ owner: "someone-else" }],
+    })
+    .then(
+      () => undefined,
+      (e: { code?: string }) => e.code,
+    );
+  expect(hidden).toBe("not_found");
+  expect((await runs.check({ assistant_id: "slow", kwargs: { stream_mode: ["values"] } })).graph_id).toBe("slow");
+  expect(await engine.storage.runs.activeIds({ status: "all" })).toEqual([]);
+});

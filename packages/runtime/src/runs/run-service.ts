@@ -43,8 +43,14 @@ export interface RunService {
   /** The same, waiting through the database only (the run may execute on another process). */
   joinResult(runId: string, threadId: string, signal?: AbortSignal): Promise<unknown>;
   cancel(runIds: string[], action: CancelAction, threadId?: string): Promise<number>;
-  /** The assistant a run would use: an assistant id, or a graph id for its default assistant (404 if none). */
-  assistantFor(idOrGraph: string): Promise<Assistant>;
+  /**
+   * Checks a run request without creating the run (crons check their ticks' runs when created):
+   * the webhook URL against the policy, the assistant (an id or a graph id; 404 when unknown or not
+   * visible to the caller), and the graph's settings. Returns the assistant.
+   */
+  check(request: Pick<CreateRunRequest, "assistant_id" | "kwargs" | "assistant_access">): Promise<Assistant>;
+  /** A webhook URL runs may name under the server's policy (a 422 otherwise). */
+  checkWebhook(url: string | undefined): void;
 }
 
 export interface RunServiceOptions {
@@ -106,14 +112,26 @@ export function createRunService(options: RunServiceOptions): RunService {
     return finalResult(run?.status === "error" ? run.error : undefined, undefined, threadId);
   };
 
+  /** The rules every run request meets, whether it starts now or on a cron's ticks. */
+  const checkWebhook = (url: string | undefined) =>
+    assertWebhookUrl(url, options.webhookPolicy ?? { allowedHosts: [] });
+
+  const check = async (request: Pick<CreateRunRequest, "assistant_id" | "kwargs" | "assistant_access">) => {
+    checkWebhook(request.kwargs.webhook);
+    const assistant = await resolveAssistant(request.assistant_id);
+    if (!canSee(assistant.metadata, request.assistant_access)) {
+      throw noAssistant(request.assistant_id);
+    }
+    graphs.validate(assistant.graph_id, mergedConfigurable(assistant, request.kwargs));
+    return assistant;
+  };
+
   return {
+    check,
+    checkWebhook,
+
     async create(threadId, request) {
-      assertWebhookUrl(request.kwargs.webhook, options.webhookPolicy ?? { allowedHosts: [] });
-      const assistant = await resolveAssistant(request.assistant_id);
-      if (!canSee(assistant.metadata, request.assistant_access)) {
-        throw noAssistant(request.assistant_id);
-      }
-      graphs.validate(assistant.graph_id, mergedConfigurable(assistant, request.kwargs));
+      const assistant = await check(request);
       const temporary = threadId === undefined;
       const kwargs: RunKwargs = { ...request.kwargs, ...(temporary ? { temporary: true } : {}) };
       // A thread deleted when the run ends needs no intermediate checkpoints: write one at the end.
@@ -175,6 +193,5 @@ export function createRunService(options: RunServiceOptions): RunService {
     joinResult,
 
     cancel,
-    assistantFor: resolveAssistant,
   };
 }
