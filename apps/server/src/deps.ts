@@ -15,6 +15,7 @@ import { openDatabase } from "@fractal/infra/storage/database";
 import { createStorage, type Storage } from "@fractal/infra/storage/storage";
 import type { StoreIndex } from "@fractal/infra/storage/store-vectors";
 import { createDeliverer, type Deliverer } from "@fractal/infra/webhooks/deliverer";
+import { type AssistantService, createAssistantService } from "@fractal/runtime/assistant-service";
 import { type CronScheduler, createCronScheduler } from "@fractal/runtime/crons/scheduler";
 import { ensureDefaultAssistants } from "@fractal/runtime/default-assistants";
 import {
@@ -46,6 +47,7 @@ export interface Deps {
   logger: Logger;
   storage: Storage;
   graphs: GraphRegistry;
+  assistants: AssistantService;
   threads: ThreadService;
   runs: RunService;
   events: RunEventLog;
@@ -231,6 +233,7 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
       logger,
       storage,
       graphs,
+      assistants: createAssistantService(storage, graphs),
       threads: createThreadService(storage, graphs, (threadId) => control.stateUpdated(threadId)),
       runs,
       events,

@@ -1,7 +1,6 @@
 import { canSee } from "@fractal/infra/auth/access";
 import { type OpenApiRegistry, routesOn } from "@fractal/infra/hono/openapi";
 import type { Assistant } from "@fractal/infra/storage/assistants";
-import { mergedConfigurable } from "@fractal/runtime/runs/run-settings";
 import { graphSchemas } from "@fractal/runtime/schemas";
 import type { Context, Hono } from "hono";
 import { z } from "zod";
@@ -58,14 +57,8 @@ function authorizeAssistant(
 }
 
 async function assistantGraph(c: Context<AppEnv>, assistantId: string) {
-  const deps = c.var.deps;
   const { item: assistant } = await guardAssistant(c, "read", assistantId);
-  const graph = await deps.graphs.resolve(assistant.graph_id, {
-    checkpointer: deps.storage.checkpoints.saver,
-    store: deps.storage.store,
-    config: assistant.config,
-  });
-  return { assistant, graph };
+  return { assistant, graph: await c.var.deps.assistants.graph(assistant) };
 }
 
 export function registerAssistantRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): void {
@@ -76,11 +69,10 @@ export function registerAssistantRoutes(app: Hono<AppEnv>, api: OpenApiRegistry)
     { body: createAssistantBody, responses: { 200: assistantResponse } },
     async (c, { body }) => {
       const deps = c.var.deps;
-      deps.graphs.require(body.graph_id);
-      deps.graphs.validate(body.graph_id, mergedConfigurable(body, {}));
+      deps.assistants.checkSettings(body.graph_id, body);
       await assertIdFree(c, "assistants", body.assistant_id, (id) => deps.storage.assistants.find(id));
       const decision = await decide(c, "assistants:create", { ...body, metadata: body.metadata ?? {} });
-      const { assistant } = await deps.storage.assistants.create({
+      const { assistant } = await deps.assistants.create({
         ...body,
         metadata: { ...(decision.value.metadata ?? body.metadata), ...decision.stamp },
         assistant_id: body.assistant_id ?? crypto.randomUUID(),
@@ -126,15 +118,8 @@ export function registerAssistantRoutes(app: Hono<AppEnv>, api: OpenApiRegistry)
       if (body.graph_id) c.var.deps.graphs.require(body.graph_id);
       const stored = storedAssistant(c, params.assistant_id);
       const decision = await authorizeAssistant(c, "update", params.assistant_id, body, stored);
-      if (body.graph_id || body.config || body.context) {
-        // The version this patch writes: given fields replace the stored ones. The row is the one
-        // the access check read, when it read one.
-        const current = await stored();
-        const next = { config: body.config ?? current.config, context: body.context ?? current.context };
-        c.var.deps.graphs.validate(body.graph_id ?? current.graph_id, mergedConfigurable(next, {}));
-      }
       const metadata = withoutAccessKeys(body.metadata, decision.access);
-      return c.json(await c.var.deps.storage.assistants.update(params.assistant_id, { ...body, metadata }));
+      return c.json(await c.var.deps.assistants.update(params.assistant_id, { ...body, metadata }, stored));
     },
   );
 
@@ -143,17 +128,13 @@ export function registerAssistantRoutes(app: Hono<AppEnv>, api: OpenApiRegistry)
     "Delete an assistant (and, with delete_threads, its threads)",
     { params: assistantIdParams, query: deleteAssistantQuery, responses: { 204: null } },
     async (c, { params, query }) => {
-      const { storage } = c.var.deps;
       await authorizeAssistant(c, "delete", params.assistant_id);
+      // With delete_threads, only the caller's own threads go with it.
       const threadAccess = query.delete_threads ? await accessFor(c, "threads:delete") : undefined;
-      await storage.assistants.delete(params.assistant_id);
-      if (query.delete_threads) {
-        for (const threadId of await storage.threads.idsByMetadata({ assistant_id: params.assistant_id })) {
-          // Only the caller's own threads go with it.
-          const thread = await storage.threads.get(threadId).catch(() => undefined);
-          if (thread && canSee(thread.metadata, threadAccess)) await storage.deleteThread(threadId);
-        }
-      }
+      await c.var.deps.assistants.delete(
+        params.assistant_id,
+        query.delete_threads ? (thread) => canSee(thread.metadata, threadAccess) : undefined,
+      );
       return c.body(null, 204);
     },
   );
