@@ -1,5 +1,6 @@
 import { type OpenApiRegistry, routesOn } from "@fractal/infra/hono/openapi";
-import type { Hono } from "hono";
+import type { ThreadService } from "@fractal/runtime/thread-service";
+import type { Context, Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../env.ts";
 import {
@@ -19,17 +20,28 @@ import { authorizeThread } from "../thread-auth.ts";
 
 const tags = ["thread state"];
 
+type StateSelector = Parameters<ThreadService["getState"]>[1];
+
+/** The thread's state at a checkpoint (the latest without one), for a caller who may read it, with `select`. */
+async function stateAt(
+  c: Context<AppEnv>,
+  threadId: string,
+  selector: StateSelector,
+  select: string[] | undefined,
+  where: "query" | "body",
+) {
+  await authorizeThread(c, "read", threadId);
+  const state = await c.var.deps.threads.getState(threadId, selector);
+  return c.json(selectState(state as never, select, where));
+}
+
 export function registerThreadStateRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): void {
   const route = routesOn(app, api, tags);
   route(
     "get /threads/:thread_id/state",
     "The thread's latest state",
     { params: threadIdParams, query: stateQuery, responses: { 200: threadStateResponse } },
-    async (c, { params, query }) => {
-      await authorizeThread(c, "read", params.thread_id);
-      const state = await c.var.deps.threads.getState(params.thread_id, { subgraphs: query.subgraphs });
-      return c.json(selectState(state as never, query.select, "query"));
-    },
+    (c, { params, query }) => stateAt(c, params.thread_id, { subgraphs: query.subgraphs }, query.select, "query"),
   );
 
   route(
@@ -57,28 +69,22 @@ export function registerThreadStateRoutes(app: Hono<AppEnv>, api: OpenApiRegistr
     "post /threads/:thread_id/state/checkpoint",
     "The thread's state at a checkpoint object",
     { params: threadIdParams, body: stateAtCheckpointBody, responses: { 200: threadStateResponse } },
-    async (c, { params, body }) => {
-      await authorizeThread(c, "read", params.thread_id);
-      const state = await c.var.deps.threads.getState(params.thread_id, {
-        checkpoint: body.checkpoint,
-        subgraphs: body.subgraphs,
-      });
-      return c.json(selectState(state as never, body.select, "body"));
-    },
+    (c, { params, body }) =>
+      stateAt(c, params.thread_id, { checkpoint: body.checkpoint, subgraphs: body.subgraphs }, body.select, "body"),
   );
 
   route(
     "get /threads/:thread_id/state/:checkpoint_id",
     "The thread's state at a checkpoint id",
     { params: stateAtParams, query: stateQuery, responses: { 200: threadStateResponse } },
-    async (c, { params, query }) => {
-      await authorizeThread(c, "read", params.thread_id);
-      const state = await c.var.deps.threads.getState(params.thread_id, {
-        checkpoint_id: params.checkpoint_id,
-        subgraphs: query.subgraphs,
-      });
-      return c.json(selectState(state as never, query.select, "query"));
-    },
+    (c, { params, query }) =>
+      stateAt(
+        c,
+        params.thread_id,
+        { checkpoint_id: params.checkpoint_id, subgraphs: query.subgraphs },
+        query.select,
+        "query",
+      ),
   );
 
   route(
