@@ -16,6 +16,7 @@ import { createStorage, type Storage } from "@fractal/infra/storage/storage";
 import type { StoreIndex } from "@fractal/infra/storage/store-vectors";
 import { createDeliverer, type Deliverer } from "@fractal/infra/webhooks/deliverer";
 import { type AssistantService, createAssistantService } from "@fractal/runtime/assistant-service";
+import { type CronService, createCronService } from "@fractal/runtime/crons/cron-service";
 import { type CronScheduler, createCronScheduler } from "@fractal/runtime/crons/scheduler";
 import { ensureDefaultAssistants } from "@fractal/runtime/default-assistants";
 import {
@@ -48,6 +49,7 @@ export interface Deps {
   storage: Storage;
   graphs: GraphRegistry;
   assistants: AssistantService;
+  crons: CronService;
   threads: ThreadService;
   runs: RunService;
   events: RunEventLog;
@@ -234,6 +236,7 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
       storage,
       graphs,
       assistants: createAssistantService(storage, graphs),
+      crons: createCronService(storage, graphs, runs),
       threads: createThreadService(storage, graphs, (threadId) => control.stateUpdated(threadId)),
       runs,
       events,

@@ -1,0 +1,91 @@
+import { afterEach, beforeEach, expect, setDefaultTimeout, test } from "bun:test";
+import { defaultAssistantId } from "../default-assistants.ts";
+import { createRunService } from "../runs/run-service.ts";
+import { type TestConfig, testConfig } from "../testing/engine.ts";
+import { slowGraph } from "../testing/graphs.ts";
+import { type CronService, createCronService, splitCronBody } from "./cron-service.ts";
+
+// Each test opens an in-memory database (about 2 s) first.
+setDefaultTimeout(20_000);
+
+let engine: TestConfig;
+let crons: CronService;
+beforeEach(async () => {
+  engine = await testConfig({ graphs: { slow: slowGraph } });
+  const runs = createRunService({ ...engine, defaultStrategy: "reject" });
+  crons = createCronService(engine.storage, engine.graphs, runs);
+});
+afterEach(() => engine.close());
+
+const codeOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (error: { code?: string }) => error.code,
+  );
+
+const request = (extra: Record<string, unknown> = {}) => ({
+  assistant_id: "slow",
+  kwargs: { stream_mode: ["values" as const], config: { configurable: { delay_ms: 1 } }, ...extra },
+  metadata: {},
+});
+
+test("splits a request into the cron's settings and its ticks' payload, leaving out the assistant", () => {
+  expect(
+    splitCronBody({ assistant_id: "a", schedule: "* * * * *", enabled: true, input: { x: 1 }, webhook: "w" }),
+  ).toEqual({
+    settings: { schedule: "* * * * *", enabled: true },
+    payload: { input: { x: 1 }, webhook: "w" },
+  });
+});
+
+test("create resolves a graph id to its assistant and checks the ticks' run by the run rules", async () => {
+  const cron = await crons.create({
+    settings: { schedule: "* * * * *" },
+    payload: {},
+    run: request(),
+    asCaller: false,
+  });
+  expect(cron.assistant_id).toBe(defaultAssistantId("slow"));
+  const webhook = crons.create({
+    settings: { schedule: "* * * * *" },
+    payload: {},
+    run: request({ webhook: "http://10.0.0.1/hook" }),
+    asCaller: false,
+  });
+  expect(await codeOf(webhook)).toBe("validation_failed");
+  const unknown = crons.create({
+    settings: { schedule: "* * * * *" },
+    payload: {},
+    run: { ...request(), assistant_id: "nope" },
+    asCaller: false,
+  });
+  expect(await codeOf(unknown)).toBe("not_found");
+  const missingThread = crons.create({
+    thread_id: crypto.randomUUID(),
+    settings: { schedule: "* * * * *" },
+    payload: {},
+    run: request(),
+    asCaller: false,
+  });
+  expect(await codeOf(missingThread)).toBe("not_found");
+  expect(await engine.storage.crons.count({})).toBe(1);
+});
+
+test("as the caller, the authorized run config is stored; a patched config keeps who the ticks run as", async () => {
+  const run = request({ config: { configurable: { delay_ms: 1, langgraph_auth_user_id: "u1" } } });
+  const cron = await crons.create({ settings: { schedule: "* * * * *" }, payload: {}, run, asCaller: true });
+  expect(cron.payload.config).toEqual({ configurable: { delay_ms: 1, langgraph_auth_user_id: "u1" } });
+  const patched = await crons.patch(
+    cron.cron_id,
+    { settings: {}, payload: { config: { configurable: { delay_ms: 5 } } } },
+    cron,
+  );
+  expect(patched.payload.config).toEqual({ configurable: { delay_ms: 5, langgraph_auth_user_id: "u1" } });
+});
+
+test("a filter's assistant_id may be a graph id; anything else but a uuid is a 422", () => {
+  expect(crons.filter({ assistant_id: "slow" }).assistant_id).toBe(defaultAssistantId("slow"));
+  const id = crypto.randomUUID();
+  expect(crons.filter({ assistant_id: id }).assistant_id).toBe(id);
+  expect(() => crons.filter({ assistant_id: "not-a-graph" })).toThrow(/neither an assistant id nor a graph id/);
+});
