@@ -30,9 +30,14 @@ const request = (extra: Record<string, unknown> = {}) => ({
 });
 
 test("splits a request into the cron's settings and its ticks' payload, leaving out the assistant", () => {
-  expect(
-    splitCronBody({ assistant_id: "a", schedule: "* * * * *", enabled: true, input: { x: 1 }, webhook: "w" }),
-  ).toEqual({
+  const split: unknown = splitCronBody({
+    assistant_id: "a",
+    schedule: "* * * * *",
+    enabled: true,
+    input: { x: 1 },
+    webhook: "w",
+  });
+  expect(split).toEqual({
     settings: { schedule: "* * * * *", enabled: true },
     payload: { input: { x: 1 }, webhook: "w" },
   });
