@@ -95,26 +95,36 @@ describe("${name}", () => {
 }
 
 /** Adds the import and the catalog entry, keeping the file's order: imports first, entries last. */
+/** Adds `import { factory } from "./catalog/<name>/graph.ts"` among a file's catalog imports, in biome's order. */
+function addCatalogImport(source: string, name: string, factory: string, file: string): string {
+  const from = `./catalog/${name}/graph.ts`;
+  const lines = source.split("\n");
+  const imports = lines.flatMap((line, index) => {
+    const at = /^import .* from "(\.\/catalog\/[^"]+)";$/.exec(line)?.[1];
+    return at ? [{ index, from: at }] : [];
+  });
+  if (imports.length === 0) throw new ScaffoldError(`${file} does not look as expected; add the graph by hand`);
+  const after = imports.find((entry) => entry.from > from);
+  lines.splice(after ? after.index : (imports.at(-1)?.index as number) + 1, 0, `import { ${factory} } from "${from}";`);
+  return lines.join("\n");
+}
+
 function register(catalogSource: string, name: string, factory: string): string {
   if (catalogSource.includes(`"${name}":`) || new RegExp(`\\b${name}:`).test(catalogSource)) {
     throw new ScaffoldError(`graph '${name}' is already in the catalog`);
   }
-  const source = `./catalog/${name}/graph.ts`;
-  const importLine = `import { ${factory} } from "${source}";`;
   const close = catalogSource.lastIndexOf("};");
-  const lines = catalogSource.slice(0, close).split("\n");
-  // The catalog's own imports, kept in the order biome sorts them (by source).
-  const catalogImports = lines.flatMap((line, index) => {
-    const from = /^import .* from "(\.\/catalog\/[^"]+)";$/.exec(line)?.[1];
-    return from ? [{ index, from }] : [];
-  });
-  if (catalogImports.length === 0 || close < 0) {
-    throw new ScaffoldError("catalog.ts does not look as expected; add the entry by hand");
-  }
-  const after = catalogImports.find((entry) => entry.from > source);
-  const at = after ? after.index : (catalogImports.at(-1)?.index as number) + 1;
-  lines.splice(at, 0, importLine);
-  return `${lines.join("\n")}  "${name}": ${factory},\n${catalogSource.slice(close)}`;
+  if (close < 0) throw new ScaffoldError("catalog.ts does not look as expected; add the entry by hand");
+  const withEntry = `${catalogSource.slice(0, close)}  "${name}": ${factory},\n${catalogSource.slice(close)}`;
+  return addCatalogImport(withEntry, name, factory, "catalog.ts");
+}
+
+/** portable.ts exports the graph compiled for any LangGraph server; langgraph.json serves that export. */
+function registerPortable(portableSource: string, config: string, name: string, factory: string, exported: string) {
+  const withExport = `${addCatalogImport(portableSource, name, factory, "portable.ts").trimEnd()}\nexport const ${exported} = ${factory}(context());\n`;
+  const parsed = JSON.parse(config) as { graphs: Record<string, string> };
+  parsed.graphs[name] = `./src/portable.ts:${exported}`;
+  return { portable: withExport, config: `${JSON.stringify(parsed, null, 2)}\n` };
 }
 
 /**
@@ -132,6 +142,19 @@ export function scaffoldGraph(name: string, graphsSrc: string, progress: (line: 
   const factory = `create${pascal(name)}Graph`;
   const settings = `${name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase())}Settings`;
   const updated = register(readFileSync(catalogPath, "utf8"), name, factory);
+  // The package's portable entry and langgraph.json, so `langgraph dev` serves the graph too.
+  const portablePath = join(graphsSrc, "portable.ts");
+  const configPath = join(graphsSrc, "..", "langgraph.json");
+  const portable =
+    existsSync(portablePath) && existsSync(configPath)
+      ? registerPortable(
+          readFileSync(portablePath, "utf8"),
+          readFileSync(configPath, "utf8"),
+          name,
+          factory,
+          name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase()),
+        )
+      : undefined;
   mkdirSync(dir, { recursive: true });
   const files: Array<[string, string]> = [
     [join(dir, "graph.ts"), graphFile(name, factory, settings)],
@@ -143,5 +166,9 @@ export function scaffoldGraph(name: string, graphsSrc: string, progress: (line: 
   }
   writeFileSync(catalogPath, updated);
   progress(`registered '${name}' in ${relative(process.cwd(), catalogPath)}`);
-  return [...files.map(([path]) => path), catalogPath];
+  if (!portable) return [...files.map(([path]) => path), catalogPath];
+  writeFileSync(portablePath, portable.portable);
+  writeFileSync(configPath, portable.config);
+  progress(`exported it from ${relative(process.cwd(), portablePath)} for ${relative(process.cwd(), configPath)}`);
+  return [...files.map(([path]) => path), catalogPath, portablePath, configPath];
 }
