@@ -20,10 +20,18 @@ const checked = Object.assign(() => slowGraph, {
 let engine: TestConfig;
 let assistants: AssistantService;
 beforeEach(async () => {
+  authorized = 0;
   engine = await testConfig({ graphs: { checked } });
   assistants = createAssistantService(engine.storage, engine.graphs);
 });
 afterEach(() => engine.close());
+
+/** An authorize step that lets everything through, counting its calls. */
+let authorized = 0;
+const allow = async <T>(input: T) => {
+  authorized++;
+  return input;
+};
 
 const codeOf = (promise: Promise<unknown>) =>
   promise.then(
@@ -32,41 +40,54 @@ const codeOf = (promise: Promise<unknown>) =>
   );
 
 test("create checks the graph (404) and its settings (422) before anything is stored", async () => {
-  expect(await codeOf(assistants.create({ assistant_id: crypto.randomUUID(), graph_id: "nope" }))).toBe("not_found");
+  expect(await codeOf(assistants.create({ assistant_id: crypto.randomUUID(), graph_id: "nope" }, allow))).toBe(
+    "not_found",
+  );
   const id = crypto.randomUUID();
-  const refused = assistants.create({
-    assistant_id: id,
-    graph_id: "checked",
-    config: { configurable: { model: "x:y" } },
-  });
+  const refused = assistants.create(
+    {
+      assistant_id: id,
+      graph_id: "checked",
+      config: { configurable: { model: "x:y" } },
+    },
+    allow,
+  );
   expect(await codeOf(refused)).toBe("validation_failed");
   expect(await engine.storage.assistants.find(id)).toBeUndefined();
-  const { assistant } = await assistants.create({
-    assistant_id: id,
-    graph_id: "checked",
-    context: { model: "fake:echo" },
-  });
+  // Neither refusal reached the caller's authorization step.
+  expect(authorized).toBe(0);
+  const { assistant } = await assistants.create(
+    { assistant_id: id, graph_id: "checked", context: { model: "fake:echo" } },
+    async (input) => ({ ...input, metadata: { stamped: true } }),
+  );
   expect(assistant.context).toEqual({ model: "fake:echo" });
+  expect(assistant.metadata).toEqual({ stamped: true });
 });
 
 test("update checks the version it will write: given fields replace the stored ones", async () => {
   const id = crypto.randomUUID();
-  await assistants.create({ assistant_id: id, graph_id: "checked", config: { configurable: { model: "fake:a" } } });
+  await assistants.create(
+    { assistant_id: id, graph_id: "checked", config: { configurable: { model: "fake:a" } } },
+    allow,
+  );
   const current = () => engine.storage.assistants.get(id);
   // The stored config stays when only the name changes; a bad new config is refused.
-  expect((await assistants.update(id, { name: "renamed" }, current)).name).toBe("renamed");
-  const bad = assistants.update(id, { config: { configurable: { model: "openai:gpt" } } }, current);
+  expect((await assistants.update(id, { name: "renamed" }, current, allow)).name).toBe("renamed");
+  const bad = assistants.update(id, { config: { configurable: { model: "openai:gpt" } } }, current, allow);
   expect(await codeOf(bad)).toBe("validation_failed");
   expect((await engine.storage.assistants.get(id)).config).toEqual({ configurable: { model: "fake:a" } });
-  expect(await codeOf(assistants.update(id, { graph_id: "nope" }, current))).toBe("not_found");
+  const before = authorized;
+  expect(await codeOf(assistants.update(id, { graph_id: "nope" }, current, allow))).toBe("not_found");
+  // An unknown graph is refused before the caller's authorization step.
+  expect(authorized).toBe(before);
   // A new context is checked together with the stored config, whose configurable wins.
-  const merged = await assistants.update(id, { context: { model: "openai:gpt" } }, current);
+  const merged = await assistants.update(id, { context: { model: "openai:gpt" } }, current, allow);
   expect(merged.context).toEqual({ model: "openai:gpt" });
 });
 
 test("delete takes with it only the threads the predicate lets go", async () => {
   const id = crypto.randomUUID();
-  await assistants.create({ assistant_id: id, graph_id: "checked" });
+  await assistants.create({ assistant_id: id, graph_id: "checked" }, allow);
   const mine = crypto.randomUUID();
   const theirs = crypto.randomUUID();
   await engine.storage.threads.create({ thread_id: mine, metadata: { assistant_id: id, owner: "me" } });

@@ -6,15 +6,25 @@ import type { GraphRegistry } from "./registry.ts";
 import { mergedConfigurable } from "./runs/run-settings.ts";
 
 export interface AssistantService {
-  /** The graph must be served (404) and accept the settings (`config`, `context`; 422). */
-  checkSettings(graphId: string, settings: Pick<CreateAssistant, "config" | "context">): void;
-  /** Creates an assistant after checking its graph and settings. */
-  create(input: CreateAssistant): Promise<{ assistant: Assistant; created: boolean }>;
   /**
-   * Writes a new version. Its graph and settings are checked as they will be: given fields replace
-   * the stored ones (`current` is the stored row, read once by the caller's access check if it did).
+   * Creates an assistant: checks its graph and settings first, then lets `authorize` (the caller's
+   * id and access checks) return what is stored.
    */
-  update(assistantId: string, patch: UpdateAssistant, current: () => Promise<Assistant>): Promise<Assistant>;
+  create(
+    input: CreateAssistant,
+    authorize: (input: CreateAssistant) => Promise<CreateAssistant>,
+  ): Promise<{ assistant: Assistant; created: boolean }>;
+  /**
+   * Writes a new version: a new graph must be served (checked before `authorize`, which returns the
+   * patch to write); then the graph and settings of the version it will write are checked, given
+   * fields replacing the stored ones (`current` is the stored row, read once if authorize read it).
+   */
+  update(
+    assistantId: string,
+    patch: UpdateAssistant,
+    current: () => Promise<Assistant>,
+    authorize: (patch: UpdateAssistant) => Promise<UpdateAssistant>,
+  ): Promise<Assistant>;
   /** Deletes the assistant and, with `threads`, those of its threads the predicate lets go. */
   delete(assistantId: string, threads?: (thread: Thread) => boolean): Promise<void>;
   /** The assistant's graph, compiled on this server's checkpointer and store with its config. */
@@ -23,18 +33,19 @@ export interface AssistantService {
 
 /** The assistant rules the routes share: graph and settings checks, and what a delete takes with it. */
 export function createAssistantService(storage: Storage, graphs: GraphRegistry): AssistantService {
-  const checkSettings: AssistantService["checkSettings"] = (graphId, settings) => {
+  /** The graph must be served (404) and accept the settings (`config`, `context`; 422). */
+  const checkSettings = (graphId: string, settings: Pick<CreateAssistant, "config" | "context">) => {
     graphs.require(graphId);
     graphs.validate(graphId, mergedConfigurable(settings, {}));
   };
   return {
-    checkSettings,
-    async create(input) {
+    async create(input, authorize) {
       checkSettings(input.graph_id, input);
-      return storage.assistants.create(input);
+      return storage.assistants.create(await authorize(input));
     },
-    async update(assistantId, patch, current) {
-      if (patch.graph_id) graphs.require(patch.graph_id);
+    async update(assistantId, requested, current, authorize) {
+      if (requested.graph_id) graphs.require(requested.graph_id);
+      const patch = await authorize(requested);
       if (patch.graph_id || patch.config || patch.context) {
         const stored = await current();
         const next = { config: patch.config ?? stored.config, context: patch.context ?? stored.context };

@@ -69,14 +69,14 @@ export function registerAssistantRoutes(app: Hono<AppEnv>, api: OpenApiRegistry)
     { body: createAssistantBody, responses: { 200: assistantResponse } },
     async (c, { body }) => {
       const deps = c.var.deps;
-      deps.assistants.checkSettings(body.graph_id, body);
-      await assertIdFree(c, "assistants", body.assistant_id, (id) => deps.storage.assistants.find(id));
-      const decision = await decide(c, "assistants:create", { ...body, metadata: body.metadata ?? {} });
-      const { assistant } = await deps.assistants.create({
-        ...body,
-        metadata: { ...(decision.value.metadata ?? body.metadata), ...decision.stamp },
-        assistant_id: body.assistant_id ?? crypto.randomUUID(),
-      });
+      const { assistant } = await deps.assistants.create(
+        { ...body, assistant_id: body.assistant_id ?? crypto.randomUUID() },
+        async (input) => {
+          await assertIdFree(c, "assistants", body.assistant_id, (id) => deps.storage.assistants.find(id));
+          const decision = await decide(c, "assistants:create", { ...body, metadata: body.metadata ?? {} });
+          return { ...input, metadata: { ...(decision.value.metadata ?? body.metadata), ...decision.stamp } };
+        },
+      );
       return c.json(assistant);
     },
   );
@@ -115,11 +115,12 @@ export function registerAssistantRoutes(app: Hono<AppEnv>, api: OpenApiRegistry)
     "Update an assistant (writes a new version; metadata is merged; settings checked: 422)",
     { params: assistantIdParams, body: patchAssistantBody, bodyOptional: true, responses: { 200: assistantResponse } },
     async (c, { params, body }) => {
-      if (body.graph_id) c.var.deps.graphs.require(body.graph_id);
       const stored = storedAssistant(c, params.assistant_id);
-      const decision = await authorizeAssistant(c, "update", params.assistant_id, body, stored);
-      const metadata = withoutAccessKeys(body.metadata, decision.access);
-      return c.json(await c.var.deps.assistants.update(params.assistant_id, { ...body, metadata }, stored));
+      const assistant = await c.var.deps.assistants.update(params.assistant_id, body, stored, async (patch) => {
+        const decision = await authorizeAssistant(c, "update", params.assistant_id, body, stored);
+        return { ...patch, metadata: withoutAccessKeys(body.metadata, decision.access) };
+      });
+      return c.json(assistant);
     },
   );
 

@@ -26,25 +26,22 @@ function guardCron(c: Context<AppEnv>, action: "read" | "update" | "delete", cro
 
 async function createCron(c: Context<AppEnv>, body: CreateCronBody, threadId?: string) {
   const { settings, payload } = splitCronBody(body);
-  const decision = await decide(c, "crons:create", {
-    schedule: body.schedule,
-    thread_id: threadId,
-    end_time: body.end_time,
-    metadata: body.metadata ?? {},
-    payload,
-  });
-  // Each tick's run is authorized now, as the cron's creator: their thread, assistant and identity.
-  const run = await authorizeRun(c, threadId, {
-    assistant_id: body.assistant_id,
-    kwargs: { config: body.config, webhook: body.webhook } as RunKwargs,
-    metadata: {},
-  });
-  const cron = await c.var.deps.crons.create({
-    thread_id: threadId,
-    settings: { ...settings, metadata: { ...(decision.value.metadata ?? body.metadata), ...decision.stamp } },
-    payload,
-    run,
-    asCaller: c.var.user !== undefined,
+  const cron = await c.var.deps.crons.create({ thread_id: threadId, webhook: body.webhook, payload }, async () => {
+    const decision = await decide(c, "crons:create", {
+      schedule: body.schedule,
+      thread_id: threadId,
+      end_time: body.end_time,
+      metadata: body.metadata ?? {},
+      payload,
+    });
+    // Each tick's run is authorized now, as the cron's creator: their thread, assistant and identity.
+    const run = await authorizeRun(c, threadId, {
+      assistant_id: body.assistant_id,
+      kwargs: { config: body.config, webhook: body.webhook } as RunKwargs,
+      metadata: {},
+    });
+    const metadata = { ...(decision.value.metadata ?? body.metadata), ...decision.stamp };
+    return { settings: { ...settings, metadata }, run, asCaller: c.var.user !== undefined };
   });
   return c.json(cron);
 }
@@ -91,13 +88,13 @@ export function registerCronRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): voi
     "Change a cron's schedule, payload, enabled or end_time",
     { params: cronIdParams, body: patchCronBody, responses: { 200: cronResponse } },
     async (c, { body, params }) => {
-      c.var.deps.runs.checkWebhook(body.webhook);
       const { settings, payload } = splitCronBody(body);
-      const { decision, item } = await guardCron(c, "update", params.cron_id, { schedule: body.schedule, payload });
-      const metadata = withoutAccessKeys(settings.metadata as Record<string, unknown> | undefined, decision.access);
-      return c.json(
-        await c.var.deps.crons.patch(params.cron_id, { settings: { ...settings, metadata }, payload }, item),
-      );
+      const cron = await c.var.deps.crons.patch(params.cron_id, { webhook: body.webhook, payload }, async () => {
+        const { decision, item } = await guardCron(c, "update", params.cron_id, { schedule: body.schedule, payload });
+        const metadata = withoutAccessKeys(settings.metadata as Record<string, unknown> | undefined, decision.access);
+        return { settings: { ...settings, metadata }, stored: item };
+      });
+      return c.json(cron);
     },
   );
 

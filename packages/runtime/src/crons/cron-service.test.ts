@@ -43,49 +43,48 @@ test("splits a request into the cron's settings and its ticks' payload, leaving 
   });
 });
 
+/** An authorize step for a cron on `run` (counting its calls). */
+let authorized = 0;
+const as =
+  (run: ReturnType<typeof request>, asCaller = false) =>
+  async () => {
+    authorized++;
+    return { settings: { schedule: "* * * * *" }, run, asCaller };
+  };
+
 test("create resolves a graph id to its assistant and checks the ticks' run by the run rules", async () => {
-  const cron = await crons.create({
-    settings: { schedule: "* * * * *" },
-    payload: {},
-    run: request(),
-    asCaller: false,
-  });
+  const cron = await crons.create({ payload: {} }, as(request()));
   expect(cron.assistant_id).toBe(defaultAssistantId("slow"));
-  const webhook = crons.create({
-    settings: { schedule: "* * * * *" },
-    payload: {},
-    run: request({ webhook: "http://10.0.0.1/hook" }),
-    asCaller: false,
-  });
+  authorized = 0;
+  // The webhook URL and the thread are checked before the caller's authorization step.
+  const webhook = crons.create({ webhook: "http://10.0.0.1/hook", payload: {} }, as(request()));
   expect(await codeOf(webhook)).toBe("validation_failed");
-  const unknown = crons.create({
-    settings: { schedule: "* * * * *" },
-    payload: {},
-    run: { ...request(), assistant_id: "nope" },
-    asCaller: false,
-  });
-  expect(await codeOf(unknown)).toBe("not_found");
-  const missingThread = crons.create({
-    thread_id: crypto.randomUUID(),
-    settings: { schedule: "* * * * *" },
-    payload: {},
-    run: request(),
-    asCaller: false,
-  });
+  const missingThread = crons.create({ thread_id: crypto.randomUUID(), payload: {} }, as(request()));
   expect(await codeOf(missingThread)).toBe("not_found");
+  expect(authorized).toBe(0);
+  const unknown = crons.create({ payload: {} }, as({ ...request(), assistant_id: "nope" }));
+  expect(await codeOf(unknown)).toBe("not_found");
   expect(await engine.storage.crons.count({})).toBe(1);
 });
 
 test("as the caller, the authorized run config is stored; a patched config keeps who the ticks run as", async () => {
   const run = request({ config: { configurable: { delay_ms: 1, langgraph_auth_user_id: "u1" } } });
-  const cron = await crons.create({ settings: { schedule: "* * * * *" }, payload: {}, run, asCaller: true });
+  const cron = await crons.create({ payload: {} }, as(run, true));
   expect(cron.payload.config).toEqual({ configurable: { delay_ms: 1, langgraph_auth_user_id: "u1" } });
   const patched = await crons.patch(
     cron.cron_id,
-    { settings: {}, payload: { config: { configurable: { delay_ms: 5 } } } },
-    cron,
+    { payload: { config: { configurable: { delay_ms: 5 } } } },
+    async () => ({ settings: {}, stored: cron }),
   );
   expect(patched.payload.config).toEqual({ configurable: { delay_ms: 5, langgraph_auth_user_id: "u1" } });
+  // A refused webhook never reaches the caller's authorization step.
+  let reached = false;
+  const refused = crons.patch(cron.cron_id, { webhook: "http://10.0.0.1/hook", payload: {} }, async () => {
+    reached = true;
+    return { settings: {}, stored: cron };
+  });
+  expect(await codeOf(refused)).toBe("validation_failed");
+  expect(reached).toBe(false);
 });
 
 test("a filter's assistant_id may be a graph id; anything else but a uuid is a 422", () => {

@@ -39,21 +39,33 @@ function keepAuthUser(payload: Obj, stored: Obj): Obj {
   return { ...payload, config: { ...config, configurable: { ...config.configurable, ...Object.fromEntries(auth) } } };
 }
 
+/** What an authorized cron creation stores: the cron's settings and its ticks' run as the caller may create it. */
+export interface AuthorizedCron {
+  settings: Omit<CronInput, "assistant_id" | "thread_id" | "payload">;
+  run: CreateRunRequest;
+  /** The ticks run as the caller: the authorized config, metadata and thread stamp are stored. */
+  asCaller: boolean;
+}
+
 export interface CronService {
   /**
-   * Creates a cron after checking its ticks' run by the run rules (webhook, assistant and its
-   * visibility, graph settings). `run` is that run as the caller is authorized to create it; with
-   * `asCaller` the ticks run as them (the authorized config, metadata and thread stamp are stored).
+   * Creates a cron: the webhook URL and the thread are checked first, then `authorize` (the caller's
+   * checks) returns the settings and the ticks' run, whose assistant and settings are checked by the
+   * run rules before the cron is stored.
    */
-  create(input: {
-    thread_id?: string;
-    settings: Omit<CronInput, "assistant_id" | "thread_id" | "payload">;
-    payload: Obj;
-    run: CreateRunRequest;
-    asCaller: boolean;
-  }): Promise<Cron>;
-  /** Patches a cron; a new run config keeps who the ticks run as. `stored` is the cron as it is. */
-  patch(cronId: string, input: { settings: CronPatch; payload: Obj }, stored: Cron): Promise<Cron>;
+  create(
+    input: { thread_id?: string; webhook?: string; payload: Obj },
+    authorize: () => Promise<AuthorizedCron>,
+  ): Promise<Cron>;
+  /**
+   * Patches a cron: the webhook URL is checked before `authorize` (the caller's checks), which
+   * returns the settings to write and the cron as stored; a new run config keeps who the ticks run as.
+   */
+  patch(
+    cronId: string,
+    input: { webhook?: string; payload: Obj },
+    authorize: () => Promise<{ settings: CronPatch; stored: Cron }>,
+  ): Promise<Cron>;
   /** A filter's `assistant_id` as stored: an assistant id, or a graph id for its default assistant. */
   filter<F extends CronFilter>(filter: F): F;
 }
@@ -61,10 +73,11 @@ export interface CronService {
 /** Cron rules the routes share; the cron store does the rest. */
 export function createCronService(storage: Storage, graphs: GraphRegistry, runs: RunService): CronService {
   return {
-    async create({ thread_id, settings, payload, run, asCaller }) {
-      runs.checkWebhook(run.kwargs.webhook);
+    async create({ thread_id, webhook, payload }, authorize) {
+      runs.checkWebhook(webhook);
       if (thread_id) await storage.threads.get(thread_id);
-      const assistant = await runs.check(run);
+      const { settings, run, asCaller } = await authorize();
+      const assistant = await runs.checkAssistant(run);
       return storage.crons.create({
         ...settings,
         assistant_id: assistant.assistant_id,
@@ -74,8 +87,9 @@ export function createCronService(storage: Storage, graphs: GraphRegistry, runs:
           : payload,
       });
     },
-    patch(cronId, { settings, payload }, stored) {
-      runs.checkWebhook(payload.webhook as string | undefined);
+    async patch(cronId, { webhook, payload }, authorize) {
+      runs.checkWebhook(webhook);
+      const { settings, stored } = await authorize();
       return storage.crons.patch(cronId, {
         ...settings,
         ...(Object.keys(payload).length > 0 ? { payload: keepAuthUser(payload, stored.payload) } : {}),

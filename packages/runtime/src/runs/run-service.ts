@@ -45,12 +45,16 @@ export interface RunService {
   cancel(runIds: string[], action: CancelAction, threadId?: string): Promise<number>;
   /**
    * Checks a run request without creating the run (crons check their ticks' runs when created):
-   * the webhook URL against the policy, the assistant (an id or a graph id; 404 when unknown or not
-   * visible to the caller), and the graph's settings. Returns the assistant.
+   * `checkWebhook` on its webhook, then `checkAssistant`. Returns the assistant.
    */
   check(request: Pick<CreateRunRequest, "assistant_id" | "kwargs" | "assistant_access">): Promise<Assistant>;
   /** A webhook URL runs may name under the server's policy (a 422 otherwise). */
   checkWebhook(url: string | undefined): void;
+  /**
+   * The run's assistant (an id or a graph id; 404 when unknown or not visible to the caller) and the
+   * graph's check of the merged settings (422). Returns the assistant.
+   */
+  checkAssistant(request: Pick<CreateRunRequest, "assistant_id" | "kwargs" | "assistant_access">): Promise<Assistant>;
 }
 
 export interface RunServiceOptions {
@@ -116,8 +120,7 @@ export function createRunService(options: RunServiceOptions): RunService {
   const checkWebhook = (url: string | undefined) =>
     assertWebhookUrl(url, options.webhookPolicy ?? { allowedHosts: [] });
 
-  const check = async (request: Pick<CreateRunRequest, "assistant_id" | "kwargs" | "assistant_access">) => {
-    checkWebhook(request.kwargs.webhook);
+  const checkAssistant = async (request: Pick<CreateRunRequest, "assistant_id" | "kwargs" | "assistant_access">) => {
     const assistant = await resolveAssistant(request.assistant_id);
     if (!canSee(assistant.metadata, request.assistant_access)) {
       throw noAssistant(request.assistant_id);
@@ -126,9 +129,15 @@ export function createRunService(options: RunServiceOptions): RunService {
     return assistant;
   };
 
+  const check = async (request: Pick<CreateRunRequest, "assistant_id" | "kwargs" | "assistant_access">) => {
+    checkWebhook(request.kwargs.webhook);
+    return checkAssistant(request);
+  };
+
   return {
     check,
     checkWebhook,
+    checkAssistant,
 
     async create(threadId, request) {
       const assistant = await check(request);
