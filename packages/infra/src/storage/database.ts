@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import { type DataDirLock, lockDataDir } from "./data-dir-lock.ts";
@@ -107,8 +108,6 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 function keepConnectionErrorsInQueries(client: pg.PoolClient): void {
   client.on("error", () => {});
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function wrap(
   kind: DatabaseKind,

@@ -99,7 +99,7 @@ class Generation {
 export async function openPGliteThread(dataDir: string, options: PGliteThreadOptions = {}): Promise<PGliteThread> {
   const watchdogMs = options.watchdogMs ?? 30_000;
   const emit = options.onEvent ?? (() => {});
-  // An in-memory database has no files to reopen from: the watchdog only fails the statements.
+  // An in-memory database has no files to reopen from: once stuck, it stays failed.
   const reopenable = dataDir !== "memory";
 
   const start = async (): Promise<Generation> => {
@@ -121,6 +121,8 @@ export async function openPGliteThread(dataDir: string, options: PGliteThreadOpt
 
   let current: Generation = await start();
   let reopening: Promise<Generation> | undefined;
+  /** Set when the watchdog stopped a stuck thread; cleared by the reopen that replaces it. */
+  let broken: Error | undefined;
   let restarts = 0;
   let closed = false;
 
@@ -129,6 +131,7 @@ export async function openPGliteThread(dataDir: string, options: PGliteThreadOpt
       const began = performance.now();
       try {
         current = await start();
+        broken = undefined;
         restarts++;
         emit({ kind: "restarted", ms: Math.round(performance.now() - began) });
         return current;
@@ -142,7 +145,6 @@ export async function openPGliteThread(dataDir: string, options: PGliteThreadOpt
     return reopening;
   };
 
-  let broken: Error | undefined;
   const watchdog = setInterval(
     () => {
       const generation = current;
@@ -161,13 +163,8 @@ export async function openPGliteThread(dataDir: string, options: PGliteThreadOpt
           ? "the embedded database is restarting"
           : "the in-memory embedded database was stuck and has been stopped; its data is gone",
       );
-      if (!reopenable) return;
-      reopen().then(
-        () => {
-          broken = undefined;
-        },
-        () => {},
-      );
+      // A failed reopen is reported (restart_failed) and retried by the next request.
+      if (reopenable) reopen().catch(() => {});
     },
     Math.max(10, Math.min(1_000, watchdogMs / 4)),
   );
@@ -177,14 +174,9 @@ export async function openPGliteThread(dataDir: string, options: PGliteThreadOpt
   const ready = async (): Promise<Generation> => {
     if (reopening) return reopening;
     if (broken) {
-      if (!reopenable) throw broken;
-      try {
-        const generation = await reopen();
-        broken = undefined;
-        return generation;
-      } catch {
-        throw broken;
-      }
+      const failure = broken;
+      if (!reopenable) throw failure;
+      return reopen().catch(() => Promise.reject(failure));
     }
     return current;
   };
