@@ -5,6 +5,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { freePort } from "@fractal/infra/testing/free-port";
 import { Client } from "@langchain/langgraph-sdk";
 import type { Subprocess } from "bun";
 
@@ -14,13 +15,6 @@ let server: Subprocess;
 let output = "";
 let url = "";
 let work = "";
-
-function freePort(): number {
-  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = probe.port;
-  probe.stop(true);
-  return port;
-}
 
 beforeAll(async () => {
   // The dev server keeps its state in its working directory: a throwaway one.

@@ -1,6 +1,7 @@
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "../../testing/free-port.ts";
 
 /** A PostgreSQL server of its own that a test can stop and start (a real outage, not a proxy). */
 export interface PgCluster {
@@ -28,13 +29,6 @@ function findPgBin(): string {
     );
   }
   return join(root, versions[0], "bin");
-}
-
-function freePort(): number {
-  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = probe.port;
-  probe.stop(true);
-  return port;
 }
 
 /** Creates and starts a throwaway cluster on a free port (as the postgres user when run as root). */
