@@ -2,7 +2,7 @@ import { afterEach, beforeEach, expect, setDefaultTimeout, test } from "bun:test
 import { AppError } from "@fractal/infra/errors";
 import type { GraphSource } from "@fractal/infra/graph-context";
 import { type AssistantService, createAssistantService } from "./assistant-service.ts";
-import { type TestConfig, testConfig } from "./testing/engine.ts";
+import { errorCode, type TestConfig, testConfig } from "./testing/engine.ts";
 import { slowGraph } from "./testing/graphs.ts";
 
 // Each test opens an in-memory database (about 2 s) first.
@@ -33,11 +33,7 @@ const allow = async <T>(input: T) => {
   return input;
 };
 
-const codeOf = (promise: Promise<unknown>) =>
-  promise.then(
-    () => undefined,
-    (error: { code?: string }) => error.code,
-  );
+const codeOf = errorCode;
 
 test("create checks the graph (404) and its settings (422) before anything is stored", async () => {
   expect(await codeOf(assistants.create({ assistant_id: crypto.randomUUID(), graph_id: "nope" }, allow))).toBe(

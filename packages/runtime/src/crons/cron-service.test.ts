@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, expect, setDefaultTimeout, test } from "bun:test";
 import { defaultAssistantId } from "../default-assistants.ts";
 import { createRunService } from "../runs/run-service.ts";
-import { type TestConfig, testConfig } from "../testing/engine.ts";
+import { errorCode, type TestConfig, testConfig } from "../testing/engine.ts";
 import { slowGraph } from "../testing/graphs.ts";
 import { type CronService, createCronService, splitCronBody } from "./cron-service.ts";
 
@@ -17,11 +17,7 @@ beforeEach(async () => {
 });
 afterEach(() => engine.close());
 
-const codeOf = (promise: Promise<unknown>) =>
-  promise.then(
-    () => undefined,
-    (error: { code?: string }) => error.code,
-  );
+const codeOf = errorCode;
 
 const request = (extra: Record<string, unknown> = {}) => ({
   assistant_id: "slow",

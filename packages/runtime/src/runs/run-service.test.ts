@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, expect, setDefaultTimeout, test } from "bun:test";
 import type { MultitaskStrategy, RunStatus } from "@fractal/infra/storage/runs";
-import { type TestConfig, testConfig } from "../testing/engine.ts";
+import { errorCode, runStatus, type TestConfig, testConfig } from "../testing/engine.ts";
 import { reviewGraph, slowGraph } from "../testing/graphs.ts";
 import { createRunService, type RunService } from "./run-service.ts";
 import { createWorker, type Worker } from "./worker.ts";
@@ -32,23 +32,13 @@ const slow = (threadId: string, delayMs: number, multitask_strategy?: MultitaskS
 
 const statusOf = async (threadId: string, runId: string) => (await engine.storage.runs.get(threadId, runId)).status;
 
-async function until(threadId: string, runId: string, wanted: RunStatus[], ms = 10_000): Promise<RunStatus> {
-  const end = performance.now() + ms;
-  let status = await statusOf(threadId, runId);
-  while (!wanted.includes(status) && performance.now() < end) {
-    await Bun.sleep(20);
-    status = await statusOf(threadId, runId);
-  }
-  return status;
-}
+const until = (threadId: string, runId: string, wanted: RunStatus[], ms?: number) =>
+  runStatus(engine.storage, { thread_id: threadId, run_id: runId }, wanted, ms);
 
 test("reject: a second run on a busy thread is a 409, the first goes on", async () => {
   const threadId = crypto.randomUUID();
   const first = await slow(threadId, 500);
-  const refused = await slow(threadId, 10, "reject").then(
-    () => undefined,
-    (error: { code?: string }) => error.code,
-  );
+  const refused = await errorCode(slow(threadId, 10, "reject"));
   expect(refused).toBe("conflict");
   expect(await until(threadId, first.run_id, ["success"])).toBe("success");
 });
@@ -112,25 +102,19 @@ test("an unknown assistant or graph id is a 404 naming it", async () => {
 });
 
 test("check applies the run rules without creating a run: webhook policy, assistant visibility", async () => {
-  const webhook = await runs
-    .check({ assistant_id: "slow", kwargs: { stream_mode: ["values"], webhook: "http://127.0.0.1:9/hook" } })
-    .then(
-      () => undefined,
-      (e: { code?: string }) => e.code,
-    );
+  const webhook = await errorCode(
+    runs.check({ assistant_id: "slow", kwargs: { stream_mode: ["values"], webhook: "http://127.0.0.1:9/hook" } }),
+  );
   expect(webhook).toBe("validation_failed");
   expect(() => runs.checkWebhook("http://10.0.0.1/hook")).toThrow();
   expect(() => runs.checkWebhook("https://example.com/hook")).not.toThrow();
-  const hidden = await runs
-    .check({
+  const hidden = await errorCode(
+    runs.check({
       assistant_id: "slow",
       kwargs: { stream_mode: ["values"] },
       assistant_access: [{ owner: "someone-else" }],
-    })
-    .then(
-      () => undefined,
-      (e: { code?: string }) => e.code,
-    );
+    }),
+  );
   expect(hidden).toBe("not_found");
   expect((await runs.check({ assistant_id: "slow", kwargs: { stream_mode: ["values"] } })).graph_id).toBe("slow");
   expect(await engine.storage.runs.activeIds({ status: "all" })).toEqual([]);

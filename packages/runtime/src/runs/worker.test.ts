@@ -2,7 +2,7 @@ import { afterEach, beforeEach, expect, setDefaultTimeout, test } from "bun:test
 import type { RunStatus } from "@fractal/infra/storage/runs";
 import { defaultAssistantId } from "../default-assistants.ts";
 import { createMaintenance } from "../maintenance.ts";
-import { type TestConfig, testConfig } from "../testing/engine.ts";
+import { runStatus, type TestConfig, testConfig } from "../testing/engine.ts";
 import { slowGraph } from "../testing/graphs.ts";
 import { createWorker, type Worker } from "./worker.ts";
 
@@ -42,15 +42,8 @@ async function queueRun(delayMs: number) {
 const statusOf = async (run: { thread_id: string; run_id: string }) =>
   (await engine.storage.runs.get(run.thread_id, run.run_id)).status;
 
-async function until(run: { thread_id: string; run_id: string }, wanted: RunStatus[], ms = 10_000) {
-  const end = performance.now() + ms;
-  let status = await statusOf(run);
-  while (!wanted.includes(status) && performance.now() < end) {
-    await Bun.sleep(20);
-    status = await statusOf(run);
-  }
-  return status;
-}
+const until = (run: { thread_id: string; run_id: string }, wanted: RunStatus[], ms?: number) =>
+  runStatus(engine.storage, run, wanted, ms);
 
 async function eventNames(runId: string): Promise<string[]> {
   const names: string[] = [];

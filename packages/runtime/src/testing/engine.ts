@@ -3,6 +3,7 @@ import { createNoopLogger, type Logger } from "@fractal/infra/logger";
 import { createLocalRunControl, type RunControl } from "@fractal/infra/run-control";
 import { createRunEventLog, type RunEventLog } from "@fractal/infra/run-events";
 import { openDatabase } from "@fractal/infra/storage/database";
+import type { RunStatus } from "@fractal/infra/storage/runs";
 import { createStorage, type Storage } from "@fractal/infra/storage/storage";
 import { ensureDefaultAssistants } from "../default-assistants.ts";
 import { createGraphRegistry, type GraphRegistry } from "../registry.ts";
@@ -39,4 +40,28 @@ export async function testConfig(options: { graphs?: Record<string, GraphSource>
       await database.close();
     },
   };
+}
+
+/** The code a promise rejects with (`not_found`, `validation_failed`, …); undefined when it resolves. */
+export function errorCode(promise: Promise<unknown>): Promise<string | undefined> {
+  return promise.then(
+    () => undefined,
+    (error: { code?: string }) => error.code,
+  );
+}
+
+/** Polls a run until its status is one of `wanted` (or `ms` pass); returns the last status seen. */
+export async function runStatus(
+  storage: Storage,
+  run: { thread_id: string; run_id: string },
+  wanted: RunStatus[],
+  ms = 10_000,
+): Promise<RunStatus> {
+  const end = performance.now() + ms;
+  let status = (await storage.runs.get(run.thread_id, run.run_id)).status;
+  while (!wanted.includes(status) && performance.now() < end) {
+    await Bun.sleep(20);
+    status = (await storage.runs.get(run.thread_id, run.run_id)).status;
+  }
+  return status;
 }
