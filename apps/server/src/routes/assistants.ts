@@ -6,6 +6,7 @@ import type { Context, Hono } from "hono";
 import { z } from "zod";
 import { accessFor, assertIdFree, authorizeOn, decide, guard, withoutAccessKeys } from "../access.ts";
 import type { AppEnv } from "../env.ts";
+import { searchVisible } from "../pagination.ts";
 import {
   assistantIdParams,
   assistantResponse,
@@ -63,9 +64,7 @@ async function assistantGraph(c: Context<AppEnv>, assistantId: string) {
 
 export function registerAssistantRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): void {
   const route = routesOn(app, api, tags);
-  route(
-    "post /assistants",
-    "Create an assistant (the graph checks its settings, e.g. the model: 422 when invalid)",
+  route("post /assistants", "Create an assistant (the graph checks its settings, e.g. the model: 422 when invalid)")(
     { body: createAssistantBody, responses: { 200: assistantResponse } },
     async (c, { body }) => {
       const deps = c.var.deps;
@@ -81,21 +80,17 @@ export function registerAssistantRoutes(app: Hono<AppEnv>, api: OpenApiRegistry)
     },
   );
 
-  route(
-    "post /assistants/search",
-    "Search assistants",
+  route("post /assistants/search", "Search assistants")(
     { body: searchAssistantsBody, bodyOptional: true, responses: { 200: z.array(assistantResponse) } },
     async (c, { body }) => {
-      const access = await accessFor(c, "assistants:search", body);
-      const page = await c.var.deps.storage.assistants.search({ ...body, access });
-      if (page.next !== null) c.header("X-Pagination-Next", String(page.next));
-      return c.json(selectFields(page.items, body.select));
+      const assistants = await searchVisible(c, "assistants", body, (query) =>
+        c.var.deps.storage.assistants.search(query),
+      );
+      return c.json(selectFields(assistants, body.select));
     },
   );
 
-  route(
-    "post /assistants/count",
-    "Count assistants",
+  route("post /assistants/count", "Count assistants")(
     { body: countAssistantsBody, bodyOptional: true, responses: { 200: z.number() } },
     async (c, { body }) =>
       c.json(
@@ -103,9 +98,7 @@ export function registerAssistantRoutes(app: Hono<AppEnv>, api: OpenApiRegistry)
       ),
   );
 
-  route(
-    "get /assistants/:assistant_id",
-    "Get an assistant",
+  route("get /assistants/:assistant_id", "Get an assistant")(
     { params: assistantIdParams, responses: { 200: assistantResponse } },
     async (c, { params }) => c.json((await guardAssistant(c, "read", params.assistant_id)).item),
   );
@@ -113,6 +106,7 @@ export function registerAssistantRoutes(app: Hono<AppEnv>, api: OpenApiRegistry)
   route(
     "patch /assistants/:assistant_id",
     "Update an assistant (writes a new version; metadata is merged; settings checked: 422)",
+  )(
     { params: assistantIdParams, body: patchAssistantBody, bodyOptional: true, responses: { 200: assistantResponse } },
     async (c, { params, body }) => {
       const stored = storedAssistant(c, params.assistant_id);
@@ -124,9 +118,7 @@ export function registerAssistantRoutes(app: Hono<AppEnv>, api: OpenApiRegistry)
     },
   );
 
-  route(
-    "delete /assistants/:assistant_id",
-    "Delete an assistant (and, with delete_threads, its threads)",
+  route("delete /assistants/:assistant_id", "Delete an assistant (and, with delete_threads, its threads)")(
     { params: assistantIdParams, query: deleteAssistantQuery, responses: { 204: null } },
     async (c, { params, query }) => {
       await authorizeAssistant(c, "delete", params.assistant_id);
@@ -140,9 +132,7 @@ export function registerAssistantRoutes(app: Hono<AppEnv>, api: OpenApiRegistry)
     },
   );
 
-  route(
-    "post /assistants/:assistant_id/versions",
-    "List an assistant's versions, newest first",
+  route("post /assistants/:assistant_id/versions", "List an assistant's versions, newest first")(
     {
       params: assistantIdParams,
       body: versionsBody,
@@ -155,9 +145,7 @@ export function registerAssistantRoutes(app: Hono<AppEnv>, api: OpenApiRegistry)
     },
   );
 
-  route(
-    "post /assistants/:assistant_id/latest",
-    "Make a version the current one",
+  route("post /assistants/:assistant_id/latest", "Make a version the current one")(
     { params: assistantIdParams, body: setLatestBody, responses: { 200: assistantResponse } },
     async (c, { params, body }) => {
       await authorizeAssistant(c, "update", params.assistant_id, { version: body.version });
@@ -168,18 +156,14 @@ export function registerAssistantRoutes(app: Hono<AppEnv>, api: OpenApiRegistry)
   route(
     "get /assistants/:assistant_id/schemas",
     "JSON schemas of the assistant's graph (input, output, state, config, context)",
-    { params: assistantIdParams, responses: { 200: schemasResponse } },
-    async (c, { params }) => {
-      const { assistant, graph } = await assistantGraph(c, params.assistant_id);
-      const { typeSchemas, config } = c.var.deps;
-      const typed = await typeSchemas.get(assistant.graph_id, config.schemaWaitMs);
-      return c.json({ graph_id: assistant.graph_id, ...graphSchemas(graph, typed) });
-    },
-  );
+  )({ params: assistantIdParams, responses: { 200: schemasResponse } }, async (c, { params }) => {
+    const { assistant, graph } = await assistantGraph(c, params.assistant_id);
+    const { typeSchemas, config } = c.var.deps;
+    const typed = await typeSchemas.get(assistant.graph_id, config.schemaWaitMs);
+    return c.json({ graph_id: assistant.graph_id, ...graphSchemas(graph, typed) });
+  });
 
-  route(
-    "get /assistants/:assistant_id/graph",
-    "The drawable graph (nodes and edges); `xray` expands subgraphs",
+  route("get /assistants/:assistant_id/graph", "The drawable graph (nodes and edges); `xray` expands subgraphs")(
     { params: assistantIdParams, query: graphQuery, responses: { 200: jsonObject } },
     async (c, { params, query }) => {
       const { graph } = await assistantGraph(c, params.assistant_id);
@@ -192,6 +176,7 @@ export function registerAssistantRoutes(app: Hono<AppEnv>, api: OpenApiRegistry)
   route(
     "get /assistants/:assistant_id/subgraphs/:namespace?",
     "Schemas of the graph's subgraphs by namespace (namespace optional)",
+  )(
     {
       params: subgraphsParams,
       query: subgraphsQuery,

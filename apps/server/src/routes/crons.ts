@@ -48,23 +48,17 @@ async function createCron(c: Context<AppEnv>, body: CreateCronBody, threadId?: s
 
 export function registerCronRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): void {
   const route = routesOn(app, api, tags);
-  route(
-    "post /runs/crons",
-    "Schedule stateless runs: each tick runs on a new thread",
+  route("post /runs/crons", "Schedule stateless runs: each tick runs on a new thread")(
     { body: createCronBody, responses: { 200: cronResponse } },
     (c, { body }) => createCron(c, body),
   );
 
-  route(
-    "post /threads/:thread_id/runs/crons",
-    "Schedule runs on an existing thread",
+  route("post /threads/:thread_id/runs/crons", "Schedule runs on an existing thread")(
     { params: threadIdParams, body: createCronBody, responses: { 200: cronResponse } },
     (c, { body, params }) => createCron(c, body, params.thread_id),
   );
 
-  route(
-    "post /runs/crons/search",
-    "Search crons by assistant, thread, enabled and metadata",
+  route("post /runs/crons/search", "Search crons by assistant, thread, enabled and metadata")(
     { body: searchCronsBody, bodyOptional: true, responses: { 200: z.array(cronResponse) } },
     async (c, { body }) => {
       const access = await accessFor(c, "crons:search", body);
@@ -73,9 +67,7 @@ export function registerCronRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): voi
     },
   );
 
-  route(
-    "post /runs/crons/count",
-    "Count crons",
+  route("post /runs/crons/count", "Count crons")(
     { body: countCronsBody, bodyOptional: true, responses: { 200: z.number() } },
     async (c, { body }) => {
       const access = await accessFor(c, "crons:search", body);
@@ -83,9 +75,7 @@ export function registerCronRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): voi
     },
   );
 
-  route(
-    "patch /runs/crons/:cron_id",
-    "Change a cron's schedule, payload, enabled or end_time",
+  route("patch /runs/crons/:cron_id", "Change a cron's schedule, payload, enabled or end_time")(
     { params: cronIdParams, body: patchCronBody, responses: { 200: cronResponse } },
     async (c, { body, params }) => {
       const { settings, payload } = splitCronBody(body);
@@ -98,9 +88,7 @@ export function registerCronRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): voi
     },
   );
 
-  route(
-    "delete /runs/crons/:cron_id",
-    "Delete a cron",
+  route("delete /runs/crons/:cron_id", "Delete a cron")(
     { params: cronIdParams, responses: { 204: null } },
     async (c, { params }) => {
       await authorizeOn(c, "crons", "delete", params.cron_id, () => c.var.deps.storage.crons.get(params.cron_id));

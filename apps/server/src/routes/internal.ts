@@ -14,9 +14,7 @@ const truncateBody = z.object({
 /** Test-only routes; mounted only when FRACTAL_TEST_ROUTES=true. */
 export function registerInternalRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): void {
   const route = routesOn(app, api, ["internal"]);
-  route(
-    "post /internal/truncate",
-    "Test only: empty the chosen tables (default assistants are re-created)",
+  route("post /internal/truncate", "Test only: empty the chosen tables (default assistants are re-created)")(
     { body: truncateBody, bodyOptional: true, responses: { 200: z.object({ ok: z.boolean() }) } },
     async (c, { body }) => {
       const { storage, graphs, ensureDefaults } = c.var.deps;

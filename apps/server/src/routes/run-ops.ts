@@ -102,9 +102,7 @@ async function joinStream(
 
 export function registerRunOpsRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): void {
   const route = routesOn(app, api, tags);
-  route(
-    "get /threads/:thread_id/runs",
-    "List a thread's runs, newest first",
+  route("get /threads/:thread_id/runs", "List a thread's runs, newest first")(
     { params: threadIdParams, query: listRunsQuery, responses: { 200: z.array(runResponse) } },
     async (c, { params, query }) => {
       await guardThread(c, "read", params.thread_id);
@@ -113,9 +111,7 @@ export function registerRunOpsRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
     },
   );
 
-  route(
-    "get /threads/:thread_id/runs/:run_id",
-    "Get a run",
+  route("get /threads/:thread_id/runs/:run_id", "Get a run")(
     { params: runParams, responses: { 200: runResponse } },
     async (c, { params }) => {
       await authorizeThread(c, "read", params.thread_id);
@@ -123,9 +119,7 @@ export function registerRunOpsRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
     },
   );
 
-  route(
-    "delete /threads/:thread_id/runs/:run_id",
-    "Delete a finished run (409 while it is pending or running)",
+  route("delete /threads/:thread_id/runs/:run_id", "Delete a finished run (409 while it is pending or running)")(
     { params: runParams, responses: { 204: null } },
     async (c, { params }) => {
       await authorizeThread(c, "delete", params.thread_id, { run_id: params.run_id });
@@ -134,9 +128,7 @@ export function registerRunOpsRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
     },
   );
 
-  route(
-    "get /threads/:thread_id/runs/:run_id/join",
-    "Wait for a run to end and return the thread's final values",
+  route("get /threads/:thread_id/runs/:run_id/join", "Wait for a run to end and return the thread's final values")(
     { params: runParams, query: joinQuery, responses: { 200: z.unknown() } },
     async (c, { params, query }) => {
       const { deps } = c.var;
@@ -149,9 +141,7 @@ export function registerRunOpsRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
     },
   );
 
-  route(
-    "get /threads/:thread_id/runs/:run_id/stream",
-    "Join a run's event stream (resume with Last-Event-ID)",
+  route("get /threads/:thread_id/runs/:run_id/stream", "Join a run's event stream (resume with Last-Event-ID)")(
     { params: runParams, query: joinStreamQuery, responses: { 200: z.string().describe("text/event-stream") } },
     async (c, { params, query }) => {
       await authorizeThread(c, "read", params.thread_id);
@@ -160,9 +150,7 @@ export function registerRunOpsRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
     },
   );
 
-  route(
-    "get /runs/:run_id/stream",
-    "Join a stateless run's event stream",
+  route("get /runs/:run_id/stream", "Join a stateless run's event stream")(
     {
       params: statelessRunParams,
       query: joinStreamQuery,
@@ -189,6 +177,7 @@ export function registerRunOpsRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
   route(
     "get /threads/:thread_id/stream",
     "Stream the events of the thread's runs, staying open across runs (Last-Event-ID resumes)",
+  )(
     { params: threadIdParams, query: joinStreamQuery, responses: { 200: z.string().describe("text/event-stream") } },
     async (c, { params, query }) => {
       const { deps } = c.var;
@@ -205,24 +194,20 @@ export function registerRunOpsRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
   route(
     "post /threads/:thread_id/runs/:run_id/cancel",
     "Cancel a run (action interrupt keeps its checkpoints, rollback deletes the run and them)",
-    { params: runParams, query: cancelQuery, responses: { 202: null, 204: null } },
-    async (c, { params, query }) => {
-      const { deps } = c.var;
-      await authorizeThread(c, "update", params.thread_id, { run_id: params.run_id, action: query.action });
-      const run = await deps.storage.runs.get(params.thread_id, params.run_id);
-      if (run.status !== "pending" && run.status !== "running") {
-        throw new AppError("conflict", `run '${run.run_id}' has already ended (${run.status})`);
-      }
-      await deps.runs.cancel([run.run_id], query.action, params.thread_id);
-      if (!query.wait) return c.body(null, 202);
-      await deps.runs.join(run.run_id, c.req.raw.signal);
-      return c.body(null, 204);
-    },
-  );
+  )({ params: runParams, query: cancelQuery, responses: { 202: null, 204: null } }, async (c, { params, query }) => {
+    const { deps } = c.var;
+    await authorizeThread(c, "update", params.thread_id, { run_id: params.run_id, action: query.action });
+    const run = await deps.storage.runs.get(params.thread_id, params.run_id);
+    if (run.status !== "pending" && run.status !== "running") {
+      throw new AppError("conflict", `run '${run.run_id}' has already ended (${run.status})`);
+    }
+    await deps.runs.cancel([run.run_id], query.action, params.thread_id);
+    if (!query.wait) return c.body(null, 202);
+    await deps.runs.join(run.run_id, c.req.raw.signal);
+    return c.body(null, 204);
+  });
 
-  route(
-    "post /runs/cancel",
-    "Cancel runs by ids, or all pending/running runs (optionally of one thread)",
+  route("post /runs/cancel", "Cancel runs by ids, or all pending/running runs (optionally of one thread)")(
     { body: bulkCancelBody, query: bulkCancelQuery, responses: { 204: null } },
     async (c, { body, query }) => {
       const { deps } = c.var;

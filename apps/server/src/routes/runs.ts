@@ -69,29 +69,21 @@ export function registerRunRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): void
     const handlers = createHandlers(stateless);
     const params = stateless ? undefined : threadIdParams;
     const where = stateless ? "on a temporary thread" : "on a thread";
-    route(
-      `post ${base}`,
-      `Create a background run ${where}`,
+    route(`post ${base}`, `Create a background run ${where}`)(
       { params, body: runCreateBody, responses: { 200: runResponse } },
       (c, { body }) => handlers.background(c, body),
     );
-    route(
-      `post ${base}/stream`,
-      `Create a run ${where} and stream its events (SSE)`,
+    route(`post ${base}/stream`, `Create a run ${where} and stream its events (SSE)`)(
       { params, body: runCreateBody, responses: { 200: z.string().describe("text/event-stream") } },
       (c, { body }) => handlers.stream(c, body),
     );
-    route(
-      `post ${base}/wait`,
-      `Create a run ${where} and wait for its final values (or {__error__})`,
+    route(`post ${base}/wait`, `Create a run ${where} and wait for its final values (or {__error__})`)(
       { params, body: runCreateBody, responses: { 200: z.unknown() } },
       (c, { body }) => handlers.wait(c, body),
     );
   }
 
-  route(
-    "post /runs/batch",
-    "Create several stateless background runs",
+  route("post /runs/batch", "Create several stateless background runs")(
     { body: batchBody, responses: { 200: z.array(runResponse) } },
     async (c, { body }) => {
       const runs = [];

@@ -30,9 +30,7 @@ function toApiItem(item: Item & { score?: number }) {
 
 export function registerStoreRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): void {
   const route = routesOn(app, api, tags);
-  route(
-    "put /store/items",
-    "Store an item (replacing any at that namespace and key); ttl in minutes",
+  route("put /store/items", "Store an item (replacing any at that namespace and key); ttl in minutes")(
     { body: putItemBody, responses: { 204: null } },
     async (c, { body }) => {
       const { value } = await decide(c, "store:put", { namespace: body.namespace, key: body.key, value: body.value });
@@ -41,9 +39,7 @@ export function registerStoreRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): vo
     },
   );
 
-  route(
-    "get /store/items",
-    "Get an item (null when there is none or it expired); refresh_ttl restarts its TTL",
+  route("get /store/items", "Get an item (null when there is none or it expired); refresh_ttl restarts its TTL")(
     { query: getItemQuery, responses: { 200: itemResponse.nullable() } },
     async (c, { query }) => {
       const { value } = await decide(c, "store:get", { namespace: query.namespace.split("."), key: query.key });
@@ -52,9 +48,7 @@ export function registerStoreRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): vo
     },
   );
 
-  route(
-    "delete /store/items",
-    "Delete an item",
+  route("delete /store/items", "Delete an item")(
     { body: itemKeyBody, responses: { 204: null } },
     async (c, { body }) => {
       const { value } = await decide(c, "store:delete", { namespace: body.namespace, key: body.key });
@@ -63,49 +57,36 @@ export function registerStoreRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): vo
     },
   );
 
-  route(
-    "post /store/items/search",
-    "Search items under a namespace prefix, filtered by value fields, newest first",
+  route("post /store/items/search", "Search items under a namespace prefix, filtered by value fields, newest first")(
     { body: searchItemsBody, bodyOptional: true, responses: { 200: searchItemsResponse } },
-    async (c, { body }) => {
+    async (c, { body: { namespace_prefix, filter, query, refresh_ttl, ...page } }) => {
       const { value } = await decide(c, "store:search", {
-        namespace: body.namespace_prefix,
-        filter: body.filter ?? undefined,
-        query: body.query ?? undefined,
-        limit: body.limit,
-        offset: body.offset,
+        namespace: namespace_prefix,
+        filter: filter ?? undefined,
+        query: query ?? undefined,
+        ...page,
       });
+      const { namespace, ...search } = value;
       const items = await c.var.deps.storage.store.searchItems({
-        namespacePrefix: value.namespace,
-        filter: value.filter,
-        query: value.query,
-        limit: value.limit,
-        offset: value.offset,
-        refreshTtl: body.refresh_ttl ?? false,
+        ...search,
+        namespacePrefix: namespace,
+        refreshTtl: refresh_ttl ?? false,
       });
       return c.json({ items: items.map(toApiItem) });
     },
   );
 
-  route(
-    "post /store/namespaces",
-    "List namespaces that hold items, by prefix and suffix, cut at max_depth",
+  route("post /store/namespaces", "List namespaces that hold items, by prefix and suffix, cut at max_depth")(
     { body: listNamespacesBody, bodyOptional: true, responses: { 200: namespacesResponse } },
-    async (c, { body }) => {
+    async (c, { body: { prefix, suffix, max_depth, ...page } }) => {
       const { value } = await decide(c, "store:list_namespaces", {
-        namespace: body.prefix ?? undefined,
-        suffix: body.suffix ?? undefined,
-        max_depth: body.max_depth ?? undefined,
-        limit: body.limit,
-        offset: body.offset,
+        namespace: prefix ?? undefined,
+        suffix: suffix ?? undefined,
+        max_depth: max_depth ?? undefined,
+        ...page,
       });
-      const namespaces = await c.var.deps.storage.store.listNamespaceItems({
-        prefix: value.namespace,
-        suffix: value.suffix,
-        maxDepth: value.max_depth,
-        limit: value.limit,
-        offset: value.offset,
-      });
+      const { namespace, max_depth: maxDepth, ...list } = value;
+      const namespaces = await c.var.deps.storage.store.listNamespaceItems({ ...list, prefix: namespace, maxDepth });
       return c.json({ namespaces });
     },
   );

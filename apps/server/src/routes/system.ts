@@ -10,9 +10,7 @@ const okQuery = z.object({ check_db: queryBool.optional() });
 
 export function registerSystemRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): void {
   const route = routesOn(app, api, tags);
-  route(
-    "get /ok",
-    "Liveness; with check_db=1 also whether the database answers (503 when it does not)",
+  route("get /ok", "Liveness; with check_db=1 also whether the database answers (503 when it does not)")(
     {
       query: okQuery,
       responses: {
@@ -31,9 +29,7 @@ export function registerSystemRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
     },
   );
 
-  route(
-    "get /info",
-    "Server version and feature flags",
+  route("get /info", "Server version and feature flags")(
     {
       responses: {
         200: z.object({
@@ -76,9 +72,7 @@ export function registerSystemRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
   app.get("/docs", (c) => c.html(renderDocsPage(api.operations())));
 
   // Prometheus text format. Only auth failures are counted so far.
-  route(
-    "get /metrics",
-    "Prometheus metrics (text format)",
+  route("get /metrics", "Prometheus metrics (text format)")(
     { responses: { 200: z.string().describe("text/plain; version=0.0.4") } },
     (c) => {
       const lines = [

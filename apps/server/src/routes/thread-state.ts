@@ -37,9 +37,7 @@ async function stateAt(
 
 export function registerThreadStateRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): void {
   const route = routesOn(app, api, tags);
-  route(
-    "get /threads/:thread_id/state",
-    "The thread's latest state",
+  route("get /threads/:thread_id/state", "The thread's latest state")(
     { params: threadIdParams, query: stateQuery, responses: { 200: threadStateResponse } },
     (c, { params, query }) => stateAt(c, params.thread_id, { subgraphs: query.subgraphs }, query.select, "query"),
   );
@@ -47,6 +45,7 @@ export function registerThreadStateRoutes(app: Hono<AppEnv>, api: OpenApiRegistr
   route(
     "post /threads/:thread_id/state",
     "Update the thread's state as if `as_node` wrote it (409 while a run is active)",
+  )(
     { params: threadIdParams, body: updateStateBody, responses: { 200: updateStateResponse } },
     async (c, { params, body }) => {
       await authorizeThread(c, "update", params.thread_id);
@@ -54,9 +53,7 @@ export function registerThreadStateRoutes(app: Hono<AppEnv>, api: OpenApiRegistr
     },
   );
 
-  route(
-    "patch /threads/:thread_id/state",
-    "Merge metadata into the latest (or the named) checkpoint's metadata",
+  route("patch /threads/:thread_id/state", "Merge metadata into the latest (or the named) checkpoint's metadata")(
     { params: threadIdParams, body: patchStateBody, responses: { 204: null } },
     async (c, { params, body }) => {
       await authorizeThread(c, "update", params.thread_id);
@@ -65,17 +62,13 @@ export function registerThreadStateRoutes(app: Hono<AppEnv>, api: OpenApiRegistr
     },
   );
 
-  route(
-    "post /threads/:thread_id/state/checkpoint",
-    "The thread's state at a checkpoint object",
+  route("post /threads/:thread_id/state/checkpoint", "The thread's state at a checkpoint object")(
     { params: threadIdParams, body: stateAtCheckpointBody, responses: { 200: threadStateResponse } },
     (c, { params, body }) =>
       stateAt(c, params.thread_id, { checkpoint: body.checkpoint, subgraphs: body.subgraphs }, body.select, "body"),
   );
 
-  route(
-    "get /threads/:thread_id/state/:checkpoint_id",
-    "The thread's state at a checkpoint id",
+  route("get /threads/:thread_id/state/:checkpoint_id", "The thread's state at a checkpoint id")(
     { params: stateAtParams, query: stateQuery, responses: { 200: threadStateResponse } },
     (c, { params, query }) =>
       stateAt(
@@ -87,9 +80,7 @@ export function registerThreadStateRoutes(app: Hono<AppEnv>, api: OpenApiRegistr
       ),
   );
 
-  route(
-    "get /threads/:thread_id/history",
-    "The thread's checkpoints, newest first",
+  route("get /threads/:thread_id/history", "The thread's checkpoints, newest first")(
     { params: threadIdParams, query: historyQuery, responses: { 200: z.array(threadStateResponse) } },
     async (c, { params, query }) => {
       await authorizeThread(c, "read", params.thread_id);
@@ -98,9 +89,7 @@ export function registerThreadStateRoutes(app: Hono<AppEnv>, api: OpenApiRegistr
     },
   );
 
-  route(
-    "post /threads/:thread_id/history",
-    "The thread's checkpoints, newest first, filtered by metadata",
+  route("post /threads/:thread_id/history", "The thread's checkpoints, newest first, filtered by metadata")(
     { params: threadIdParams, body: historyBody, bodyOptional: true, responses: { 200: z.array(threadStateResponse) } },
     async (c, { params, body }) => {
       await authorizeThread(c, "read", params.thread_id);

@@ -4,6 +4,7 @@ import type { Hono } from "hono";
 import { z } from "zod";
 import { accessFor, assertIdFree, decide, withoutAccessKeys } from "../access.ts";
 import type { AppEnv } from "../env.ts";
+import { searchVisible } from "../pagination.ts";
 import {
   countThreadsBody,
   createThreadBody,
@@ -31,9 +32,7 @@ const tags = ["threads"];
 
 export function registerThreadRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): void {
   const route = routesOn(app, api, tags);
-  route(
-    "post /threads",
-    "Create a thread (optionally seeded with supersteps of state updates)",
+  route("post /threads", "Create a thread (optionally seeded with supersteps of state updates)")(
     { body: createThreadBody, bodyOptional: true, responses: { 200: threadResponse } },
     async (c, { body }) => {
       const { storage } = c.var.deps;
@@ -54,37 +53,27 @@ export function registerThreadRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
     },
   );
 
-  route(
-    "post /threads/search",
-    "Search threads by metadata, values, status or ids",
+  route("post /threads/search", "Search threads by metadata, values, status or ids")(
     { body: searchThreadsBody, bodyOptional: true, responses: { 200: z.array(threadResponse) } },
     async (c, { body }) => {
-      const access = await accessFor(c, "threads:search", body);
-      const page = await c.var.deps.storage.threads.search({ ...body, access });
-      if (page.next !== null) c.header("X-Pagination-Next", String(page.next));
-      const items = body.extract ? page.items.map((thread) => withExtracted(thread, body.extract ?? {})) : page.items;
+      const threads = await searchVisible(c, "threads", body, (query) => c.var.deps.storage.threads.search(query));
+      const items = body.extract ? threads.map((thread) => withExtracted(thread, body.extract ?? {})) : threads;
       return c.json(selectFields(items, body.select && body.extract ? [...body.select, "extracted"] : body.select));
     },
   );
 
-  route(
-    "post /threads/count",
-    "Count threads",
+  route("post /threads/count", "Count threads")(
     { body: countThreadsBody, bodyOptional: true, responses: { 200: z.number() } },
     async (c, { body }) =>
       c.json(await c.var.deps.storage.threads.count({ ...body, access: await accessFor(c, "threads:search", body) })),
   );
 
-  route(
-    "get /threads/:thread_id",
-    "Get a thread",
+  route("get /threads/:thread_id", "Get a thread")(
     { params: threadIdParams, responses: { 200: threadResponse } },
     async (c, { params }) => c.json((await guardThread(c, "read", params.thread_id)).item),
   );
 
-  route(
-    "patch /threads/:thread_id",
-    "Update a thread (metadata is merged into the existing object)",
+  route("patch /threads/:thread_id", "Update a thread (metadata is merged into the existing object)")(
     { params: threadIdParams, body: patchThreadBody, bodyOptional: true, responses: { 200: threadResponse } },
     async (c, { params, body }) => {
       const decision = await authorizeThread(c, "update", params.thread_id, { metadata: body.metadata });
@@ -97,9 +86,7 @@ export function registerThreadRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
     },
   );
 
-  route(
-    "delete /threads/:thread_id",
-    "Delete a thread and its checkpoints",
+  route("delete /threads/:thread_id", "Delete a thread and its checkpoints")(
     { params: threadIdParams, responses: { 204: null } },
     async (c, { params }) => {
       await authorizeThread(c, "delete", params.thread_id);
@@ -108,9 +95,7 @@ export function registerThreadRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
     },
   );
 
-  route(
-    "post /threads/prune",
-    "Delete threads, or keep only each one's latest checkpoint (keep_latest)",
+  route("post /threads/prune", "Delete threads, or keep only each one's latest checkpoint (keep_latest)")(
     { body: pruneThreadsBody, responses: { 200: z.object({ pruned_count: z.number() }) } },
     async (c, { body }) => {
       const action = body.strategy === "delete" ? "delete" : "update";
@@ -130,9 +115,7 @@ export function registerThreadRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
     },
   );
 
-  route(
-    "post /threads/:thread_id/copy",
-    "Copy a thread with its checkpoints under a new id",
+  route("post /threads/:thread_id/copy", "Copy a thread with its checkpoints under a new id")(
     { params: threadIdParams, responses: { 200: threadResponse } },
     async (c, { params }) => {
       const { deps } = c.var;

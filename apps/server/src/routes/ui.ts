@@ -23,9 +23,7 @@ async function filesOf(c: { var: AppEnv["Variables"] }, name: string) {
 /** Generative UI: langgraph.json `ui` bundles, as Agent Chat UI's LoadExternalComponent loads them. */
 export function registerUiRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): void {
   const route = routesOn(app, api, tags);
-  route(
-    "post /ui/:name",
-    "HTML that loads a UI component of a graph's bundle into a shadow root",
+  route("post /ui/:name", "HTML that loads a UI component of a graph's bundle into a shadow root")(
     { params: uiParams, body: componentBody, responses: { 200: z.string().describe("text/html") } },
     async (c, { params, body }) => {
       const files = await filesOf(c, params.name);
@@ -45,9 +43,7 @@ export function registerUiRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): void 
     },
   );
 
-  route(
-    "get /ui/:name/:file",
-    "A file of a graph's UI bundle",
+  route("get /ui/:name/:file", "A file of a graph's UI bundle")(
     { params: fileParams, responses: { 200: z.string() } },
     async (c, { params }) => {
       const file = (await filesOf(c, params.name)).find((f) => f.name === params.file);

@@ -54,23 +54,24 @@ export type RouteSpec<B, Q, P> = Omit<
 >;
 
 /**
- * Declares a route once: `"post /threads/:thread_id/copy"` registers the Hono handler and its
- * OpenAPI entry, and the handler's input types are inferred from the spec's schemas.
+ * Declares a route once: `route("post /threads/:thread_id/copy", "Copy a thread")(spec, handler)` registers
+ * the Hono handler and its OpenAPI entry, and the handler's input types are inferred from the spec's schemas.
  */
-export type Route<E extends Env> = <
+export type Route<E extends Env> = (
+  operation: `${Method} /${string}`,
+  summary: string,
+) => <
   B extends z.ZodType | undefined = undefined,
   Q extends z.ZodType | undefined = undefined,
   P extends z.ZodType | undefined = undefined,
 >(
-  operation: `${Method} /${string}`,
-  summary: string,
   spec: RouteSpec<B, Q, P>,
   handle: (c: Context<E>, input: OperationInput<B, Q, P>) => Response | Promise<Response>,
 ) => void;
 
 /** The `route` of one group of routes (`tags`): each call adds an operation to `api` and a handler to `app`. */
 export function routesOn<E extends Env>(app: Hono<E>, api: OpenApiRegistry, tags: string[]): Route<E> {
-  return (operation, summary, spec, handle) => {
+  return (operation, summary) => (spec, handle) => {
     const at = operation.indexOf(" ");
     const method = operation.slice(0, at) as Method;
     const path = operation.slice(at + 1);
