@@ -16,6 +16,8 @@ const config: Config = {
   migrate: true,
   testRoutes: false,
   maxBodyBytes: 1024,
+  role: "all",
+  redisPrefix: "fractal",
   jobsPerWorker: 0,
   multitaskStrategy: "reject",
   streamHeartbeatMs: 15_000,

@@ -12,6 +12,7 @@ import type { Deps } from "./deps.ts";
 import type { AppEnv } from "./env.ts";
 import { registerAssistantRoutes } from "./routes/assistants.ts";
 import { registerCronRoutes } from "./routes/crons.ts";
+import { registerHealthRoutes } from "./routes/health.ts";
 import { registerInternalRoutes, registerInternalStatsRoute } from "./routes/internal.ts";
 import { registerRunOpsRoutes } from "./routes/run-ops.ts";
 import { registerRunRoutes } from "./routes/runs.ts";
@@ -88,6 +89,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
     mountUserApp(app, deps.http.app);
   }
 
+  registerHealthRoutes(app, api);
   registerSystemRoutes(app, api);
   registerAssistantRoutes(app, api);
   registerThreadRoutes(app, api);
@@ -102,6 +104,20 @@ export function createApp(deps: Deps): Hono<AppEnv> {
     registerInternalStatsRoute(app);
   }
 
+  app.onError(createErrorHandler<AppEnv>());
+  app.notFound(notFoundHandler);
+  return app;
+}
+
+/** A worker process's HTTP surface: only `/ok` and `/metrics` (probes and scraping). */
+export function createWorkerApp(deps: Deps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.use(async (c, next) => {
+    c.set("deps", deps);
+    await next();
+  });
+  app.use(createRequestContext<AppEnv>({ logger: deps.logger, quietPaths: ["/ok"] }));
+  registerHealthRoutes(app, createOpenApiRegistry());
   app.onError(createErrorHandler<AppEnv>());
   app.notFound(notFoundHandler);
   return app;

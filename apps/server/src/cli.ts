@@ -13,14 +13,18 @@ import { VERSION } from "./version.ts";
 const USAGE = `fractal ${VERSION} — self-hosted LangGraph agent server
 
 Usage:
-  fractal serve   [--port N] [--host H] [--config langgraph.json] [--data-dir DIR] [--no-migrate]
+  fractal serve   [--port N] [--host H] [--config langgraph.json] [--data-dir DIR] [--no-migrate] [--no-worker]
+                                       the API (with an in-process worker unless --no-worker)
+  fractal worker  [--port N] [--host H] [--config langgraph.json] [--no-migrate]
+                                       execute runs; serves only /ok and /metrics (needs DATABASE_URL, REDIS_URL)
   fractal migrate [--data-dir DIR]     apply database migrations and exit
   fractal new-graph NAME [--graphs-dir DIR]
                                        add a catalog graph (graph, test, catalog entry)
 
 Environment: PORT, HOST, FRACTAL_CONFIG, LANGGRAPH_CONFIG, FRACTAL_DATA_DIR, DATABASE_URL (alias POSTGRES_URI),
-REDIS_URL (alias REDIS_URI), LOG_LEVEL, FRACTAL_MIGRATE, FRACTAL_MAX_BODY_BYTES. Flags win over env.
-Without DATABASE_URL data lives in an embedded PostgreSQL (PGlite) under the data dir (./.fractal).`;
+REDIS_URL (alias REDIS_URI), N_JOBS_PER_WORKER, LOG_LEVEL, FRACTAL_MIGRATE, FRACTAL_MAX_BODY_BYTES. Flags win
+over env. Without DATABASE_URL data lives in an embedded PostgreSQL (PGlite) under the data dir (./.fractal),
+for one process. Several API and worker processes share a PostgreSQL (DATABASE_URL) and a Redis (REDIS_URL).`;
 
 function fail(message: string, code = 1): never {
   process.stderr.write(`fractal: ${message}\n`);
@@ -30,7 +34,11 @@ function fail(message: string, code = 1): never {
 async function serve(flags: ConfigFlags): Promise<void> {
   const config = loadConfig(process.env, flags);
   const server = await startServer(config);
-  process.stderr.write(`fractal: serving on ${server.url} (${server.deps.storage.database.kind})\n`);
+  const role = { all: "", api: "; API only, no worker", worker: "; worker, serving only /ok and /metrics" }[
+    config.role
+  ];
+  const redis = config.redisUrl ? " + Redis" : "";
+  process.stderr.write(`fractal: serving on ${server.url} (${server.deps.storage.database.kind}${redis}${role})\n`);
   exitOnSignals(server);
 }
 
@@ -78,6 +86,7 @@ async function main(argv: string[]): Promise<void> {
       config: { type: "string" },
       "data-dir": { type: "string" },
       "no-migrate": { type: "boolean" },
+      "no-worker": { type: "boolean" },
       "graphs-dir": { type: "string" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean", short: "v" },
@@ -93,7 +102,8 @@ async function main(argv: string[]): Promise<void> {
     "data-dir": values["data-dir"],
     ...(values["no-migrate"] ? { migrate: false } : {}),
   };
-  if (command === "serve") return serve(flags);
+  if (command === "serve") return serve({ ...flags, ...(values["no-worker"] ? { worker: false } : {}) });
+  if (command === "worker") return serve({ ...flags, worker: true });
   if (command === "migrate") return migrate(flags);
   if (command === "new-graph") return newGraph(positionals[1], values["graphs-dir"]);
   fail(`unknown command '${command}'\n\n${USAGE}`, 2);
@@ -103,7 +113,10 @@ main(process.argv.slice(2)).catch((error: unknown) => {
   if (error instanceof ConfigError || error instanceof PortInUseError || error instanceof ScaffoldError) {
     fail(error.message, 2);
   }
-  if (error instanceof AppError || (error as Error)?.name === "GraphLoadError") fail((error as Error).message);
+  const name = (error as Error)?.name;
+  if (error instanceof AppError || name === "GraphLoadError" || name === "RedisUnavailableError") {
+    fail((error as Error).message);
+  }
   if ((error as Error)?.name === "TypeError" && /parseArgs|Unknown option/i.test(String(error))) {
     fail(`${(error as Error).message}\n\n${USAGE}`, 2);
   }

@@ -38,6 +38,26 @@ describe("loadConfig", () => {
     expect(config.migrate).toBe(false);
   });
 
+  test("process roles: serve is all-in-one; --no-worker runs no worker; worker and API-only need PostgreSQL and Redis", () => {
+    const shared = { DATABASE_URL: "postgres://u@h/db", REDIS_URL: "redis://h:6379" };
+    expect(loadConfig({}, {}, cwd)).toMatchObject({ role: "all", jobsPerWorker: 10, redisPrefix: "fractal" });
+    expect(loadConfig(shared, { worker: false }, cwd)).toMatchObject({ role: "api", jobsPerWorker: 0 });
+    expect(loadConfig({ ...shared, N_JOBS_PER_WORKER: "4" }, { worker: true }, cwd)).toMatchObject({
+      role: "worker",
+      jobsPerWorker: 4,
+    });
+    expect(() => loadConfig({ REDIS_URL: "redis://h:6379" }, { worker: true }, cwd)).toThrow(
+      "fractal worker needs DATABASE_URL",
+    );
+    expect(() => loadConfig({ DATABASE_URL: "postgres://u@h/db" }, { worker: false }, cwd)).toThrow(
+      "serve --no-worker needs REDIS_URL",
+    );
+    expect(() => loadConfig({ ...shared, N_JOBS_PER_WORKER: "0" }, { worker: true }, cwd)).toThrow(
+      "a worker process needs at least 1",
+    );
+    expect(() => loadConfig({ ...shared, FRACTAL_REDIS_PREFIX: "a b" }, {}, cwd)).toThrow("FRACTAL_REDIS_PREFIX");
+  });
+
   test("DATABASE_URL wins over its alias", () => {
     const config = loadConfig({ DATABASE_URL: "postgresql://a/one", POSTGRES_URI: "postgres://b/two" }, {}, cwd);
     expect(config.storage).toMatchObject({ url: "postgresql://a/one" });

@@ -19,6 +19,11 @@ const envSchema = z.object({
   POSTGRES_URI: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
   REDIS_URI: z.url({ protocol: /^rediss?$/ }).optional(),
+  /** Prefix of every Redis key and channel, so deployments can share one Redis. */
+  FRACTAL_REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, "letters, digits, _ . - (at most 64)")
+    .default("fractal"),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   FRACTAL_MIGRATE: bool.default(true),
   FRACTAL_TEST_ROUTES: bool.default(false),
@@ -77,6 +82,13 @@ export interface Config {
     | { kind: "pglite"; dataDir: string; statementTimeoutMs: number }
     | { kind: "postgres"; url: string; poolSize: number; statementTimeoutMs: number };
   redisUrl?: string;
+  /** FRACTAL_REDIS_PREFIX: what every Redis key and channel of this deployment starts with. */
+  redisPrefix: string;
+  /**
+   * What this process does: `all` (API and worker, the default), `api` (`serve --no-worker`: claims
+   * no runs) or `worker` (`fractal worker`: executes runs, serves only /ok and /metrics).
+   */
+  role: "all" | "api" | "worker";
   logLevel: "debug" | "info" | "warn" | "error";
   migrate: boolean;
   testRoutes: boolean;
@@ -126,6 +138,8 @@ export interface ConfigFlags {
   config?: string;
   "data-dir"?: string;
   migrate?: boolean;
+  /** `serve --no-worker` (false) or `fractal worker` (true); unset: serve with an in-process worker. */
+  worker?: boolean;
 }
 
 export class ConfigError extends Error {
@@ -209,6 +223,24 @@ export function loadConfig(
   if (langgraphConfig && !existsSync(langgraphConfig)) {
     throw new ConfigError(`invalid configuration:\n  FRACTAL_CONFIG (or --config): no file at ${langgraphConfig}`);
   }
+  const redisUrl = e.REDIS_URL ?? e.REDIS_URI;
+  const role = flags.worker === undefined ? "all" : flags.worker ? "worker" : "api";
+  if (role !== "all") {
+    const what = role === "worker" ? "fractal worker" : "serve --no-worker";
+    if (!databaseUrl) {
+      throw new ConfigError(
+        `invalid configuration:\n  ${what} needs DATABASE_URL: the embedded database serves one process, so API and worker processes share a PostgreSQL`,
+      );
+    }
+    if (!redisUrl) {
+      throw new ConfigError(
+        `invalid configuration:\n  ${what} needs REDIS_URL: run events, cancels and wake-ups go between API and worker processes through Redis`,
+      );
+    }
+    if (role === "worker" && e.N_JOBS_PER_WORKER === 0) {
+      throw new ConfigError("invalid configuration:\n  N_JOBS_PER_WORKER: a worker process needs at least 1 (got 0)");
+    }
+  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -225,12 +257,14 @@ export function loadConfig(
           dataDir: resolve(cwd, e.FRACTAL_DATA_DIR),
           statementTimeoutMs: e.FRACTAL_DB_STATEMENT_TIMEOUT_MS,
         },
-    redisUrl: e.REDIS_URL ?? e.REDIS_URI,
+    redisUrl,
+    redisPrefix: e.FRACTAL_REDIS_PREFIX,
+    role,
     logLevel: e.LOG_LEVEL,
     migrate: flags.migrate ?? e.FRACTAL_MIGRATE,
     testRoutes: e.FRACTAL_TEST_ROUTES,
     maxBodyBytes: e.FRACTAL_MAX_BODY_BYTES,
-    jobsPerWorker: e.N_JOBS_PER_WORKER,
+    jobsPerWorker: role === "api" ? 0 : e.N_JOBS_PER_WORKER,
     multitaskStrategy: e.FRACTAL_MULTITASK_STRATEGY,
     streamHeartbeatMs: e.FRACTAL_STREAM_HEARTBEAT_MS,
     schemaWaitMs: e.FRACTAL_SCHEMA_WAIT_MS,

@@ -9,6 +9,10 @@ import { type Authorizer, allowAll } from "@fractal/infra/auth/policy";
 import type { GraphSource } from "@fractal/infra/graph-context";
 import { localApiFetch, registerSdkLogger } from "@fractal/infra/langgraph-globals";
 import { createLogger, type Logger } from "@fractal/infra/logger";
+import { connectRedis, type RedisConnections } from "@fractal/infra/redis/connection";
+import { createRedisRunControl } from "@fractal/infra/redis/run-control";
+import { createRedisRunEventLog } from "@fractal/infra/redis/run-events";
+import { createSubscriptions } from "@fractal/infra/redis/subscriptions";
 import { createLocalRunControl, type RunControl } from "@fractal/infra/run-control";
 import { createRunEventLog, type RunEventLog } from "@fractal/infra/run-events";
 import { openDatabase } from "@fractal/infra/storage/database";
@@ -54,6 +58,8 @@ export interface Deps {
   runs: RunService;
   events: RunEventLog;
   control: RunControl;
+  /** With REDIS_URL: the connections run events and signals go through (`/ok` reports their health). */
+  redis?: RedisConnections;
   /** The in-process worker; started by the server, not by createApp. */
   worker: Worker;
   /** Lease, store-TTL and thread-TTL sweeps; every process runs them, worker or not. */
@@ -109,6 +115,45 @@ export function createAuthSetup(config: Config, custom: CustomAuth | undefined):
     policy: useHandlers ? "handlers" : "owner",
     failures,
   };
+}
+
+/**
+ * Where run events and signals go: this process's memory, or with REDIS_URL Redis, so that API and
+ * worker processes see each other's runs.
+ */
+async function openSignals(config: Config, logger: Logger) {
+  if (!config.redisUrl) {
+    return {
+      events: createRunEventLog({ retainMs: config.streamRetainMs }),
+      control: createLocalRunControl(),
+      redis: undefined,
+      close: () => {},
+    };
+  }
+  const log = logger.child({ component: "redis" });
+  const redis = await connectRedis(config.redisUrl, {
+    onState: (state) =>
+      state === "lost"
+        ? log.error("Redis connection lost; reconnecting (runs keep their state in the database)")
+        : log.info("Redis connection back"),
+  });
+  const subscriptions = createSubscriptions(redis.subscriber);
+  const onError = (error: unknown) => log.warn("Redis write failed", { error });
+  const events = createRedisRunEventLog({
+    redis: redis.commands,
+    subscriptions,
+    retainMs: config.streamRetainMs,
+    keyPrefix: config.redisPrefix,
+    onError,
+  });
+  const control = createRedisRunControl({
+    redis: redis.commands,
+    subscriptions,
+    keyPrefix: config.redisPrefix,
+    onError,
+  });
+  await control.ready;
+  return { events, control, redis, close: () => control.close() };
 }
 
 /** The one composition root: config → adapters. */
@@ -169,6 +214,7 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
           onIdleError: (error) => logger.warn("idle database connection failed; the pool replaces it", { error }),
         },
   );
+  let redis: RedisConnections | undefined;
   try {
     const storage = await createStorage(database, {
       migrate: config.migrate,
@@ -178,13 +224,14 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
     });
     await ensureDefaultAssistants(storage.assistants, graphs.ids(), graphDefaults);
     logger.info("database ready", { kind: database.kind, ms: Math.round(performance.now() - started) });
-    const events = createRunEventLog({ retainMs: config.streamRetainMs });
+    const signals = await openSignals(config, logger);
+    redis = signals.redis;
+    const { events, control } = signals;
     const typeSchemas = createTypeSchemaService({
       graphs: typedGraphs,
       cacheDir: join(tmpdir(), "fractal-type-schemas"),
       logger: logger.child({ component: "schemas" }),
     });
-    const control = createLocalRunControl();
     const deliverer = createDeliverer({
       deliveries: storage.webhooks,
       policy: { allowedHosts: config.webhooks.allowedHosts },
@@ -241,6 +288,7 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
       runs,
       events,
       control,
+      redis,
       worker,
       maintenance,
       deliverer,
@@ -258,10 +306,13 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
         await deliverer.stop();
         typeSchemas.close();
         events.dispose();
+        signals.close();
+        await redis?.close();
         await database.close();
       },
     };
   } catch (error) {
+    await redis?.close();
     await database.close();
     throw error;
   }

@@ -1,5 +1,5 @@
 import { registerSdkClientGlobals } from "@fractal/infra/langgraph-globals";
-import { createApp } from "./app.ts";
+import { createApp, createWorkerApp } from "./app.ts";
 import type { Config } from "./config.ts";
 import { createDeps, type Deps } from "./deps.ts";
 
@@ -13,10 +13,15 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-/** Builds the dependencies and serves the app until `stop()`. */
+/**
+ * Builds the dependencies and serves until `stop()`: the API (role `all` or `api`), or a worker's
+ * `/ok` and `/metrics` (role `worker`). Every process runs the maintenance jobs and the cron
+ * scheduler (each safe on any number of processes); API processes also send webhooks, since a
+ * relative webhook URL names the API.
+ */
 export async function startServer(config: Config): Promise<RunningServer> {
   const deps = await createDeps(config);
-  const app = createApp(deps);
+  const app = config.role === "worker" ? createWorkerApp(deps) : createApp(deps);
   let server: ReturnType<typeof Bun.serve>;
   try {
     server = Bun.serve({ port: config.port, hostname: config.host, fetch: app.fetch, idleTimeout: 0 });
@@ -30,15 +35,23 @@ export async function startServer(config: Config): Promise<RunningServer> {
     throw error;
   }
   const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${server.port}`;
-  // Graphs that call `new Client()` reach this server without a network hop.
-  registerSdkClientGlobals(url, async (input, init) =>
-    app.fetch(input instanceof Request ? new Request(input, init) : new Request(String(input), init)),
-  );
+  if (config.role !== "worker") {
+    // Graphs that call `new Client()` reach this server without a network hop.
+    registerSdkClientGlobals(url, async (input, init) =>
+      app.fetch(input instanceof Request ? new Request(input, init) : new Request(String(input), init)),
+    );
+    deps.deliverer.start();
+  }
   if (config.jobsPerWorker > 0) deps.worker.start();
   deps.maintenance.start();
-  deps.deliverer.start();
   deps.scheduler.start();
-  deps.logger.info("server listening", { url, storage: deps.storage.database.kind, graphs: deps.graphs.ids() });
+  deps.logger.info(config.role === "worker" ? "worker started" : "server listening", {
+    url,
+    role: config.role,
+    storage: deps.storage.database.kind,
+    redis: config.redisUrl !== undefined,
+    graphs: deps.graphs.ids(),
+  });
   return {
     url,
     deps,

@@ -6,30 +6,15 @@ import { resolve } from "node:path";
 import { defaultAssistantId } from "@fractal/runtime/default-assistants";
 import { RemoteGraph } from "@langchain/langgraph/remote";
 import { MODES, rawRequest, type TestServer, useTestServer } from "./harness.ts";
+import { type SseEvent, sse } from "./sse.ts";
 
 const CONFIG = resolve(import.meta.dir, "fixtures/run-graphs/langgraph.json");
-type Event = { event: string; data: unknown; id?: string };
+type Event = SseEvent;
 
 async function collect(stream: AsyncIterable<Event>): Promise<Event[]> {
   const out: Event[] = [];
   for await (const e of stream) out.push(e);
   return out;
-}
-
-/** Reads an SSE response into events (for requests the SDK cannot make). */
-async function sse(res: Response): Promise<Event[]> {
-  const text = await res.text();
-  return text
-    .split("\n\n")
-    .filter((block) => block.includes("event:"))
-    .map((block) => {
-      const field = (name: string) =>
-        block
-          .split("\n")
-          .find((l) => l.startsWith(`${name}: `))
-          ?.slice(name.length + 2);
-      return { event: field("event") ?? "", data: JSON.parse(field("data") ?? "null"), id: field("id") };
-    });
 }
 
 for (const mode of MODES) {

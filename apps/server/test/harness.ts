@@ -19,16 +19,28 @@ export interface ServerProcess {
   output(): string;
 }
 
-/** Starts `fractal serve` on a free port and waits for its "serving on" line. */
+/**
+ * Starts `fractal serve` (or `fractal worker`) on a free port and waits for its "serving on" line.
+ * The test's REDIS_URL is not passed on: a server uses Redis only when the test says so in `env`.
+ */
 export async function spawnServer(options: {
   env?: Record<string, string>;
   args?: string[];
   cwd?: string;
   timeoutMs?: number;
+  command?: "serve" | "worker";
 }): Promise<ServerProcess> {
-  const proc = Bun.spawn(["bun", CLI, "serve", "--port", "0", "--host", "127.0.0.1", ...(options.args ?? [])], {
+  const command = options.command ?? "serve";
+  const proc = Bun.spawn(["bun", CLI, command, "--port", "0", "--host", "127.0.0.1", ...(options.args ?? [])], {
     cwd: options.cwd,
-    env: { ...process.env, LOG_LEVEL: "warn", FRACTAL_TEST_ROUTES: "true", ...options.env },
+    env: {
+      ...process.env,
+      REDIS_URL: "",
+      REDIS_URI: "",
+      LOG_LEVEL: "warn",
+      FRACTAL_TEST_ROUTES: "true",
+      ...options.env,
+    },
     stdout: "pipe",
     stderr: "pipe",
   });
@@ -54,7 +66,7 @@ export async function spawnServer(options: {
 export async function runCli(args: string[], env: Record<string, string> = {}, cwd?: string) {
   const proc = Bun.spawn(["bun", CLI, ...args], {
     cwd,
-    env: { ...process.env, LOG_LEVEL: "warn", ...env },
+    env: { ...process.env, REDIS_URL: "", REDIS_URI: "", LOG_LEVEL: "warn", ...env },
     stdout: "pipe",
     stderr: "pipe",
   });

@@ -23,15 +23,22 @@ export interface ReadOptions {
 
 /** Where a run's events go: buffered for replay, delivered live to readers until the run closes. */
 export interface RunEventLog {
-  append(runId: string, event: string, data: unknown): StreamEvent;
+  /** Adds the run's next event (ids count from "0"); writes are ordered per run, whoever writes. */
+  append(runId: string, event: string, data: unknown): void;
   /**
    * No more events: readers finish once they have read what is there. The events stay readable for
    * the log's retention time, or `retainMs` when given (a run that did not ask to be resumable).
    */
   close(runId: string, options?: { retainMs?: number }): void;
   read(runId: string, options?: ReadOptions): AsyncGenerator<StreamEvent>;
-  /** Whether the run has been closed (undefined: nothing known of it here). */
-  isClosed(runId: string): boolean | undefined;
+  /**
+   * This process stops executing the run (handed back at shutdown); another worker goes on with it.
+   * A log other processes read keeps the run open for that worker's events; this process's own log
+   * closes it, since its readers end with the process.
+   */
+  handOff(runId: string): void;
+  /** Whether the run has been closed (undefined: no events of it are kept). */
+  isClosed(runId: string): Promise<boolean | undefined>;
   /** Live runs (with buffers) and readers, to check nothing leaks. */
   stats(): { runs: number; readers: number; timers: number };
   dispose(): void;
@@ -74,26 +81,28 @@ export function createRunEventLog(options: RunEventLogOptions = {}): RunEventLog
     if (!entry.closed && entry.events.length === 0 && entry.wakers.size === 0) entries.delete(runId);
   };
 
+  const close = (runId: string, closeOptions?: { retainMs?: number }) => {
+    const entry = entryOf(runId);
+    entry.closed = true;
+    wake(entry);
+    if (entry.timer) clearTimeout(entry.timer);
+    entry.timer = setTimeout(() => {
+      if (entries.get(runId) === entry) entries.delete(runId);
+    }, closeOptions?.retainMs ?? retainMs);
+    entry.timer.unref?.();
+  };
+
   return {
     append(runId, event, data) {
       const entry = entryOf(runId);
-      const item = { id: String(entry.seq++), event, data };
-      entry.events.push(item);
+      entry.events.push({ id: String(entry.seq++), event, data });
       if (entry.events.length > maxEvents) entry.events.splice(0, entry.events.length - maxEvents);
       wake(entry);
-      return item;
     },
 
-    close(runId, closeOptions) {
-      const entry = entryOf(runId);
-      entry.closed = true;
-      wake(entry);
-      if (entry.timer) clearTimeout(entry.timer);
-      entry.timer = setTimeout(() => {
-        if (entries.get(runId) === entry) entries.delete(runId);
-      }, closeOptions?.retainMs ?? retainMs);
-      entry.timer.unref?.();
-    },
+    close,
+
+    handOff: (runId) => close(runId),
 
     async *read(runId, { after, signal } = {}) {
       const entry = entryOf(runId);
@@ -135,7 +144,7 @@ export function createRunEventLog(options: RunEventLogOptions = {}): RunEventLog
       }
     },
 
-    isClosed(runId) {
+    async isClosed(runId) {
       return entries.get(runId)?.closed;
     },
 

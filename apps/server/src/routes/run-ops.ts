@@ -89,7 +89,7 @@ async function joinStream(
   const { deps } = c.var;
   const { after, modes, namespace } = streamQuery(c, query);
   // A run that ended here long ago (or elsewhere) has no events left to send: the stream ends at once.
-  const gone = deps.events.isClosed(runId) === undefined && (await endedOrGone(deps.storage, runId));
+  const gone = (await deps.events.isClosed(runId)) === undefined && (await endedOrGone(deps.storage, runId));
   return streamEvents(c, {
     open: (signal) =>
       gone
@@ -168,7 +168,7 @@ export function registerRunOpsRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
       };
       const visible = c.var.user
         ? await visibleRun()
-        : deps.events.isClosed(params.run_id) !== undefined || (await find()) !== undefined;
+        : (await deps.events.isClosed(params.run_id)) !== undefined || (await find()) !== undefined;
       if (!visible) throw notFound("run", params.run_id);
       return joinStream(c, params.run_id, query);
     },

@@ -16,7 +16,7 @@ export async function cancelRuns(
   const touched = await deps.storage.runs.cancel(runIds, action, threadId);
   for (const t of touched) {
     if (t.was === "running") deps.control.cancel(t.run_id, action);
-    else if (!deps.events.isClosed(t.run_id)) {
+    else if (!(await deps.events.isClosed(t.run_id))) {
       deps.events.append(t.run_id, "end", null);
       deps.events.close(t.run_id);
     }

@@ -80,7 +80,7 @@ export async function* threadEvents(options: ThreadStreamOptions): AsyncGenerato
       // A finished run matters to a reader resuming from an id, or when it started after the stream
       // opened (a fast run may end before this loop looks again); its events must still be kept.
       const recent = resume !== undefined || Date.parse(run.created_at) >= opened;
-      if (!live && !(recent && events.isClosed(run.run_id) !== undefined)) continue;
+      if (!live && !(recent && (await events.isClosed(run.run_id)) !== undefined)) continue;
       const after = resume?.runId === run.run_id ? resume.eventId : undefined;
       if (after === AFTER_RUN) {
         streamed.add(run.run_id);
@@ -92,7 +92,7 @@ export async function* threadEvents(options: ThreadStreamOptions): AsyncGenerato
         if (plan.runEvent(event.event)) yield { ...event, id: threadEventId(run.run_id, event.id) };
       }
       if (signal.aborted) return;
-      if (!events.isClosed(run.run_id)) continue;
+      if (!(await events.isClosed(run.run_id))) continue;
       streamed.add(run.run_id);
       if (plan.runDone || plan.stateUpdate) {
         const id = threadEventId(run.run_id, AFTER_RUN);

@@ -198,7 +198,7 @@ export function createWorker(options: WorkerOptions): Worker {
     let queued = false;
     if (entry.released) {
       log.info("run handed back to the queue at shutdown", { attempt: run.attempt });
-      events.close(run.run_id);
+      events.handOff(run.run_id);
       return false;
     }
     if (temporary) {

@@ -1,0 +1,167 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { resolve } from "node:path";
+import { createTestDatabase, requireTestPostgresUrl } from "@fractal/infra/storage/testing/postgres";
+import { freePort } from "@fractal/infra/testing/free-port";
+import { Client } from "@langchain/langgraph-sdk";
+import type { Subprocess } from "bun";
+import { runCli, type ServerProcess, spawnServer } from "./harness.ts";
+import { readSse } from "./sse.ts";
+
+const CONFIG = resolve(import.meta.dir, "fixtures/run-graphs/langgraph.json");
+
+/** A Redis of the test's own, to stop and start again on the same port. */
+function startRedis(port: number): Subprocess {
+  return Bun.spawn(
+    ["redis-server", "--bind", "127.0.0.1", "--port", String(port), "--save", "", "--appendonly", "no"],
+    {
+      stdout: "ignore",
+      stderr: "ignore",
+    },
+  );
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    await Bun.sleep(50);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Waits until something accepts connections on the port. */
+function accepting(port: number) {
+  return until("Redis to accept connections", async () => {
+    const socket = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
+    socket.end();
+    return true;
+  });
+}
+
+const ok = async (url: string) => (await fetch(`${url}/ok`)).json() as Promise<Record<string, unknown>>;
+
+describe("API and worker processes", () => {
+  const cleanups: Array<() => Promise<unknown> | unknown> = [];
+  afterAll(async () => {
+    for (const c of cleanups.reverse()) await c();
+  });
+  const track = (p: ServerProcess) => {
+    cleanups.push(() => {
+      p.proc.kill("SIGKILL");
+      return p.proc.exited;
+    });
+    return p;
+  };
+  const database = async () => {
+    const db = await createTestDatabase(requireTestPostgresUrl());
+    cleanups.push(db.drop);
+    return db.url;
+  };
+
+  test("Redis unreachable at start: a clear error naming the URL without its password", async () => {
+    const port = await freePort();
+    const url = `redis://operator:hunter2-secret@127.0.0.1:${port}/0`;
+    const result = await runCli(["worker", "--port", "0"], { DATABASE_URL: await database(), REDIS_URL: url });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`cannot reach Redis at redis://operator:***@127.0.0.1:${port}/0`);
+    expect(result.stderr + result.stdout).not.toContain("hunter2-secret");
+  }, 60_000);
+
+  test("Redis lost mid-run: /ok says degraded, the run finishes, and everything recovers when Redis returns", async () => {
+    const port = await freePort();
+    let redis = startRedis(port);
+    cleanups.push(() => redis.kill("SIGKILL"));
+    const env = { DATABASE_URL: await database(), REDIS_URL: `redis://127.0.0.1:${port}` };
+    await accepting(port);
+    const api = track(await spawnServer({ env, args: ["--config", CONFIG, "--no-worker"] }));
+    const worker = track(await spawnServer({ command: "worker", env, args: ["--config", CONFIG, "--no-migrate"] }));
+    const client = new Client({ apiUrl: api.url });
+    const thread = await client.threads.create();
+    const run = await client.runs.create(thread.thread_id, "slow", {
+      input: {},
+      config: { configurable: { steps: 12, delay_ms: 250 } },
+    });
+    const stream = readSse(`${api.url}/threads/${thread.thread_id}/runs/${run.run_id}/stream`, 60_000);
+    await until("the run to start", async () =>
+      (await client.runs.get(thread.thread_id, run.run_id)).status === "running" ? true : undefined,
+    );
+
+    redis.kill("SIGKILL");
+    await redis.exited;
+    for (const p of [api, worker]) {
+      await until("degraded", async () => ((await ok(p.url)).redis === "degraded" ? true : undefined));
+    }
+    await Bun.sleep(1000);
+    redis = startRedis(port);
+    for (const p of [api, worker]) {
+      await until("Redis back", async () => ((await ok(p.url)).redis === "ok" ? true : undefined));
+    }
+
+    // The run's state is in PostgreSQL: it ends `success` with every step, and its thread is idle.
+    const values = (await client.runs.join(thread.thread_id, run.run_id)) as { steps: number[] };
+    expect(values.steps).toEqual(Array.from({ length: 12 }, (_, i) => i));
+    expect((await client.runs.get(thread.thread_id, run.run_id)).status).toBe("success");
+    expect((await client.threads.get(thread.thread_id)).status).toBe("idle");
+    // The stream opened before the outage ends too (events written while Redis was away are lost).
+    const events = await stream;
+    expect(events[0]?.event).toBe("metadata");
+
+    // And a new run goes through API → Redis → worker as before, streamed to the end.
+    const after = await client.runs.wait(thread.thread_id, "slow", {
+      input: {},
+      config: { configurable: { steps: 2, delay_ms: 10 } },
+    });
+    expect((after as { steps: number[] }).steps.length).toBe(14);
+  }, 120_000);
+
+  test("SIGTERM on a worker with a run in flight: it stops claiming, hands the run back, exits 0; another worker finishes it and the open stream sees the end", async () => {
+    const port = await freePort();
+    const redis = startRedis(port);
+    cleanups.push(() => redis.kill("SIGKILL"));
+    const env = {
+      DATABASE_URL: await database(),
+      REDIS_URL: `redis://127.0.0.1:${port}`,
+      FRACTAL_SHUTDOWN_DRAIN_MS: "300",
+    };
+    await accepting(port);
+    const api = track(await spawnServer({ env, args: ["--config", CONFIG, "--no-worker"] }));
+    const first = track(
+      await spawnServer({
+        command: "worker",
+        env: { ...env, LOG_LEVEL: "info" },
+        args: ["--config", CONFIG, "--no-migrate"],
+      }),
+    );
+    const client = new Client({ apiUrl: api.url });
+    const thread = await client.threads.create();
+    const run = await client.runs.create(thread.thread_id, "slow", {
+      input: {},
+      config: { configurable: { steps: 10, delay_ms: 200 } },
+    });
+    const stream = readSse(`${api.url}/threads/${thread.thread_id}/runs/${run.run_id}/stream`, 60_000);
+    await until("the run to start", async () =>
+      (await client.runs.get(thread.thread_id, run.run_id)).status === "running" ? true : undefined,
+    );
+    const second = track(await spawnServer({ command: "worker", env, args: ["--config", CONFIG, "--no-migrate"] }));
+
+    first.proc.kill("SIGTERM");
+    expect(await first.proc.exited).toBe(0);
+    expect(first.output()).toContain("run handed back to the queue at shutdown");
+
+    const values = (await client.runs.join(thread.thread_id, run.run_id)) as { steps: number[] };
+    expect(values.steps.length).toBeGreaterThanOrEqual(10);
+    const ended = (await client.runs.get(thread.thread_id, run.run_id)) as unknown as {
+      status: string;
+      attempt: number;
+    };
+    expect(ended.status).toBe("success");
+    expect(ended.attempt).toBe(2);
+    const events = await stream;
+    const metadata = events.filter((e) => e.event === "metadata").map((e) => (e.data as { attempt: number }).attempt);
+    expect(metadata).toEqual([1, 2]);
+    const lastValues = events.filter((e) => e.event === "values").at(-1)?.data as { steps: number[] } | undefined;
+    expect(lastValues?.steps).toEqual(values.steps);
+    expect(second.proc.exitCode).toBeNull();
+  }, 120_000);
+});
