@@ -103,9 +103,12 @@ describe("API and worker processes", () => {
     expect(values.steps).toEqual(Array.from({ length: 12 }, (_, i) => i));
     expect((await client.runs.get(thread.thread_id, run.run_id)).status).toBe("success");
     expect((await client.threads.get(thread.thread_id)).status).toBe("idle");
-    // The stream opened before the outage ends too (events written while Redis was away are lost).
+    // The stream opened before the outage ends too, rather than waiting forever. Redis restarted
+    // empty, so what it held is gone and the run's numbering began again: the reader gets what comes
+    // after its cursor, and the close.
     const events = await stream;
-    expect(events[0]?.event).toBe("metadata");
+    expect(events.length).toBeGreaterThan(0);
+    expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
 
     // And a new run goes through API → Redis → worker as before, streamed to the end.
     const after = await client.runs.wait(thread.thread_id, "slow", {
