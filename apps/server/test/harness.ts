@@ -29,21 +29,26 @@ export async function spawnServer(options: {
   cwd?: string;
   timeoutMs?: number;
   command?: "serve" | "worker";
+  /** The CLI to start (default: this checkout's source; a bundle's fractal.js). */
+  cli?: string;
 }): Promise<ServerProcess> {
   const command = options.command ?? "serve";
-  const proc = Bun.spawn(["bun", CLI, command, "--port", "0", "--host", "127.0.0.1", ...(options.args ?? [])], {
-    cwd: options.cwd,
-    env: {
-      ...process.env,
-      REDIS_URL: "",
-      REDIS_URI: "",
-      LOG_LEVEL: "warn",
-      FRACTAL_TEST_ROUTES: "true",
-      ...options.env,
+  const proc = Bun.spawn(
+    ["bun", options.cli ?? CLI, command, "--port", "0", "--host", "127.0.0.1", ...(options.args ?? [])],
+    {
+      cwd: options.cwd,
+      env: {
+        ...process.env,
+        REDIS_URL: "",
+        REDIS_URI: "",
+        LOG_LEVEL: "warn",
+        FRACTAL_TEST_ROUTES: "true",
+        ...options.env,
+      },
+      stdout: "pipe",
+      stderr: "pipe",
     },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
+  );
   let out = "";
   const collect = async (stream: ReadableStream<Uint8Array>) => {
     const decoder = new TextDecoder();
