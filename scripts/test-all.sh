@@ -98,11 +98,12 @@ failed=${failed:-0}
 if [ "$status" != "0" ] && [ "$failed" = "0" ]; then failed=1; fi
 
 # The LangGraph reference server's own API suite: embedded, on PostgreSQL (one process each, no
-# Redis), and split (one API + two workers over PostgreSQL and Redis). It lives in ../shared (beside
-# a checkout on the project's machines and in CI), not in this repository.
+# Redis), and split (an API process + a worker process, events over Redis; split-pg: over
+# PostgreSQL). It lives in ../shared (beside a checkout on the project's machines and in CI), not in
+# this repository.
 conformance=../shared/conformance/run.sh
 if [ -f "$conformance" ] && [ "${FRACTAL_SKIP_CONFORMANCE:-}" != "1" ]; then
-  for mode in embedded postgres split; do
+  for mode in embedded postgres split split-pg; do
     conf_env=(REDIS_URL= REDIS_URI=)
     runner=$conformance
     if [ "$mode" != "embedded" ]; then
@@ -110,10 +111,8 @@ if [ -f "$conformance" ] && [ "${FRACTAL_SKIP_CONFORMANCE:-}" != "1" ]; then
         console.log((await createTestDatabase(process.env.TEST_DATABASE_URL)).url);') || { log "could not create the conformance database"; failed=$((failed + 1)); continue; }
       conf_env+=(DATABASE_URL="$conf_db")
     fi
-    if [ "$mode" = "split" ]; then
-      conf_env+=(REDIS_URL="$REDIS_URL")
-      runner=scripts/conformance-split.sh
-    fi
+    if [ "$mode" = "split" ]; then conf_env+=(REDIS_URL="$REDIS_URL"); fi
+    if [ "${mode#split}" != "$mode" ]; then runner=scripts/conformance-split.sh; fi
     log "running the reference API suite ($mode)"
     env "${conf_env[@]}" bash "$runner" >"$work/conf-$mode.log" 2>"$work/conf-$mode.err"
     grep -E '^  FAIL ' "$work/conf-$mode.log" >&2

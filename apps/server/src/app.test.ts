@@ -18,6 +18,7 @@ const config: Config = {
   maxBodyBytes: 1024,
   role: "all",
   redisPrefix: "fractal",
+  events: "memory",
   jobsPerWorker: 0,
   multitaskStrategy: "reject",
   streamHeartbeatMs: 15_000,

@@ -38,7 +38,7 @@ describe("loadConfig", () => {
     expect(config.migrate).toBe(false);
   });
 
-  test("process roles: serve is all-in-one; --no-worker runs no worker; worker and API-only need PostgreSQL and Redis", () => {
+  test("process roles: serve is all-in-one; --no-worker runs no worker; worker and API-only need PostgreSQL, and share events through Redis or PostgreSQL", () => {
     const shared = { DATABASE_URL: "postgres://u@h/db", REDIS_URL: "redis://h:6379" };
     expect(loadConfig({}, {}, cwd)).toMatchObject({ role: "all", jobsPerWorker: 10, redisPrefix: "fractal" });
     expect(loadConfig(shared, { worker: false }, cwd)).toMatchObject({ role: "api", jobsPerWorker: 0 });
@@ -49,9 +49,20 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ REDIS_URL: "redis://h:6379" }, { worker: true }, cwd)).toThrow(
       "fractal worker needs DATABASE_URL",
     );
-    expect(() => loadConfig({ DATABASE_URL: "postgres://u@h/db" }, { worker: false }, cwd)).toThrow(
-      "serve --no-worker needs REDIS_URL",
+    // Without Redis, API and worker processes share events through PostgreSQL.
+    expect(loadConfig({ DATABASE_URL: "postgres://u@h/db" }, { worker: false }, cwd)).toMatchObject({
+      role: "api",
+      events: "postgres",
+    });
+    expect(loadConfig(shared, { worker: true }, cwd).events).toBe("redis");
+    expect(loadConfig({}, {}, cwd).events).toBe("memory");
+    expect(() =>
+      loadConfig({ DATABASE_URL: "postgres://u@h/db", FRACTAL_EVENTS: "memory" }, { worker: true }, cwd),
+    ).toThrow("cannot keep run events in memory");
+    expect(() => loadConfig({ FRACTAL_EVENTS: "postgres" }, {}, cwd)).toThrow(
+      "FRACTAL_EVENTS=postgres needs DATABASE_URL",
     );
+    expect(() => loadConfig({ FRACTAL_EVENTS: "redis" }, {}, cwd)).toThrow("FRACTAL_EVENTS=redis needs REDIS_URL");
     expect(() => loadConfig({ ...shared, N_JOBS_PER_WORKER: "0" }, { worker: true }, cwd)).toThrow(
       "a worker process needs at least 1",
     );

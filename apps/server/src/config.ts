@@ -19,6 +19,12 @@ const envSchema = z.object({
   POSTGRES_URI: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
   REDIS_URI: z.url({ protocol: /^rediss?$/ }).optional(),
+  /**
+   * Where run events and run signals go: this process (`memory`), PostgreSQL rows + LISTEN/NOTIFY
+   * (`postgres`, for several processes without Redis) or Redis. Default: redis with REDIS_URL, else
+   * postgres for an API-only or worker process, else memory.
+   */
+  FRACTAL_EVENTS: z.enum(["memory", "postgres", "redis"]).optional(),
   /** Prefix of every Redis key and channel, so deployments can share one Redis. */
   FRACTAL_REDIS_PREFIX: z
     .string()
@@ -82,6 +88,8 @@ export interface Config {
     | { kind: "pglite"; dataDir: string; statementTimeoutMs: number }
     | { kind: "postgres"; url: string; poolSize: number; statementTimeoutMs: number };
   redisUrl?: string;
+  /** FRACTAL_EVENTS: where run events and signals go between processes. */
+  events: "memory" | "postgres" | "redis";
   /** FRACTAL_REDIS_PREFIX: what every Redis key and channel of this deployment starts with. */
   redisPrefix: string;
   /**
@@ -225,6 +233,15 @@ export function loadConfig(
   }
   const redisUrl = e.REDIS_URL ?? e.REDIS_URI;
   const role = flags.worker === undefined ? "all" : flags.worker ? "worker" : "api";
+  const events = e.FRACTAL_EVENTS ?? (redisUrl ? "redis" : role === "all" ? "memory" : "postgres");
+  if (events === "redis" && !redisUrl) {
+    throw new ConfigError("invalid configuration:\n  FRACTAL_EVENTS=redis needs REDIS_URL");
+  }
+  if (events === "postgres" && !databaseUrl) {
+    throw new ConfigError(
+      "invalid configuration:\n  FRACTAL_EVENTS=postgres needs DATABASE_URL (the embedded database serves one process)",
+    );
+  }
   if (role !== "all") {
     const what = role === "worker" ? "fractal worker" : "serve --no-worker";
     if (!databaseUrl) {
@@ -232,9 +249,9 @@ export function loadConfig(
         `invalid configuration:\n  ${what} needs DATABASE_URL: the embedded database serves one process, so API and worker processes share a PostgreSQL`,
       );
     }
-    if (!redisUrl) {
+    if (events === "memory") {
       throw new ConfigError(
-        `invalid configuration:\n  ${what} needs REDIS_URL: run events, cancels and wake-ups go between API and worker processes through Redis`,
+        `invalid configuration:\n  ${what} cannot keep run events in memory (FRACTAL_EVENTS=memory): API and worker processes share them through Redis or PostgreSQL`,
       );
     }
     if (role === "worker" && e.N_JOBS_PER_WORKER === 0) {
@@ -259,6 +276,7 @@ export function loadConfig(
         },
     redisUrl,
     redisPrefix: e.FRACTAL_REDIS_PREFIX,
+    events,
     role,
     logLevel: e.LOG_LEVEL,
     migrate: flags.migrate ?? e.FRACTAL_MIGRATE,

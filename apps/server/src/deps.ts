@@ -9,13 +9,16 @@ import { type Authorizer, allowAll } from "@fractal/infra/auth/policy";
 import type { GraphSource } from "@fractal/infra/graph-context";
 import { localApiFetch, registerSdkLogger } from "@fractal/infra/langgraph-globals";
 import { createLogger, type Logger } from "@fractal/infra/logger";
+import { createPgListener } from "@fractal/infra/pg-signals/listener";
+import { CONTROL_CHANNEL, createPgRunControl } from "@fractal/infra/pg-signals/run-control";
+import { createPgRunEventLog, RUN_EVENTS_CHANNEL } from "@fractal/infra/pg-signals/run-events";
 import { connectRedis, type RedisConnections } from "@fractal/infra/redis/connection";
 import { createRedisRunControl } from "@fractal/infra/redis/run-control";
 import { createRedisRunEventLog } from "@fractal/infra/redis/run-events";
 import { createSubscriptions } from "@fractal/infra/redis/subscriptions";
 import { createLocalRunControl, type RunControl } from "@fractal/infra/run-control";
 import { createRunEventLog, type RunEventLog } from "@fractal/infra/run-events";
-import { openDatabase } from "@fractal/infra/storage/database";
+import { type Database, openDatabase } from "@fractal/infra/storage/database";
 import { createStorage, type Storage } from "@fractal/infra/storage/storage";
 import type { StoreIndex } from "@fractal/infra/storage/store-vectors";
 import { createDeliverer, type Deliverer } from "@fractal/infra/webhooks/deliverer";
@@ -118,20 +121,53 @@ export function createAuthSetup(config: Config, custom: CustomAuth | undefined):
 }
 
 /**
- * Where run events and signals go: this process's memory, or with REDIS_URL Redis, so that API and
- * worker processes see each other's runs.
+ * Where run events and signals go (FRACTAL_EVENTS): this process's memory; PostgreSQL rows and
+ * LISTEN/NOTIFY; or Redis streams and pub/sub. The last two let API and worker processes see each
+ * other's runs.
  */
-async function openSignals(config: Config, logger: Logger) {
-  if (!config.redisUrl) {
+async function openSignals(config: Config, logger: Logger, database: Database) {
+  if (config.events === "memory") {
     return {
       events: createRunEventLog({ retainMs: config.streamRetainMs }),
       control: createLocalRunControl(),
       redis: undefined,
-      close: () => {},
+      close: async () => {},
+    };
+  }
+  if (config.events === "postgres" && config.storage.kind === "postgres") {
+    const log = logger.child({ component: "pg-signals" });
+    const listener = await createPgListener(config.storage.url, [RUN_EVENTS_CHANNEL, CONTROL_CHANNEL], (state) =>
+      state === "lost"
+        ? log.error("LISTEN connection lost; reconnecting (readers poll meanwhile)")
+        : log.info("LISTEN connection back"),
+    );
+    const onError = (error: unknown) => log.warn("run event write failed", { error });
+    const events = createPgRunEventLog({
+      pool: database.pool,
+      listener,
+      retainMs: config.streamRetainMs,
+      onError,
+    });
+    const control = createPgRunControl({ pool: database.pool, listener, onError });
+    // Expired rows go in the background; every process may run it.
+    const sweeper = setInterval(
+      () => void events.sweep().catch((error) => log.warn("run event sweep failed", { error })),
+      60_000,
+    );
+    sweeper.unref();
+    return {
+      events,
+      control,
+      redis: undefined,
+      close: async () => {
+        clearInterval(sweeper);
+        control.close();
+        await listener.close();
+      },
     };
   }
   const log = logger.child({ component: "redis" });
-  const redis = await connectRedis(config.redisUrl, {
+  const redis = await connectRedis(config.redisUrl as string, {
     onState: (state) =>
       state === "lost"
         ? log.error("Redis connection lost; reconnecting (runs keep their state in the database)")
@@ -153,7 +189,15 @@ async function openSignals(config: Config, logger: Logger) {
     onError,
   });
   await control.ready;
-  return { events, control, redis, close: () => control.close() };
+  return {
+    events,
+    control,
+    redis,
+    close: async () => {
+      control.close();
+      await redis.close();
+    },
+  };
 }
 
 /** The one composition root: config → adapters. */
@@ -214,7 +258,7 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
           onIdleError: (error) => logger.warn("idle database connection failed; the pool replaces it", { error }),
         },
   );
-  let redis: RedisConnections | undefined;
+  let signals: Awaited<ReturnType<typeof openSignals>> | undefined;
   try {
     const storage = await createStorage(database, {
       migrate: config.migrate,
@@ -224,9 +268,8 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
     });
     await ensureDefaultAssistants(storage.assistants, graphs.ids(), graphDefaults);
     logger.info("database ready", { kind: database.kind, ms: Math.round(performance.now() - started) });
-    const signals = await openSignals(config, logger);
-    redis = signals.redis;
-    const { events, control } = signals;
+    signals = await openSignals(config, logger, database);
+    const { events, control, redis } = signals;
     const typeSchemas = createTypeSchemaService({
       graphs: typedGraphs,
       cacheDir: join(tmpdir(), "fractal-type-schemas"),
@@ -306,13 +349,12 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
         await deliverer.stop();
         typeSchemas.close();
         events.dispose();
-        signals.close();
-        await redis?.close();
+        await signals?.close();
         await database.close();
       },
     };
   } catch (error) {
-    await redis?.close();
+    await signals?.close();
     await database.close();
     throw error;
   }

@@ -173,6 +173,24 @@ const MIGRATIONS: Record<string, Migration> = {
       await sql`create index crons_due_idx on crons (next_run_date) where enabled`.execute(db);
     },
   },
+  // Run events for several processes without Redis (FRACTAL_EVENTS=postgres): numbered per run,
+  // announced with NOTIFY; a row without event closes the run.
+  "0008_run_events": {
+    async up(db: Kysely<unknown>) {
+      await sql`
+        create table run_events (
+          run_id uuid not null,
+          seq integer not null,
+          event text,
+          data jsonb,
+          created_at timestamptz not null default now(),
+          expires_at timestamptz,
+          primary key (run_id, seq)
+        )`.execute(db);
+      await sql`create index run_events_expiry_idx on run_events (expires_at) where expires_at is not null`.execute(db);
+      await sql`create index run_events_created_idx on run_events (created_at)`.execute(db);
+    },
+  },
 };
 
 /** Names of the migrations this build knows, oldest first. */

@@ -104,6 +104,8 @@ export function describeRunEventLog(name: string, open: (options?: RunEventLogOp
       const id = runId();
       for (let i = 0; i < 10; i++) log.append(id, "e", i);
       log.close(id);
+      // Writes may land after this returns (Redis, PostgreSQL): read once the close is stored.
+      await eventually(async () => (await log.isClosed(id)) === true, "the run to be closed");
       expect((await collect(log.read(id))).map((e) => e.data)).toEqual([7, 8, 9]);
     });
 
