@@ -87,7 +87,12 @@ export interface RunStore {
    * Ends a run the worker holds and sets the thread's state and status. `finished` is false when
    * the lease was lost; `queued` tells whether runs wait on the thread (worth a claim).
    */
-  finish(workerId: string, runId: string, outcome: RunOutcome): Promise<{ finished: boolean; queued: boolean }>;
+  finish(
+    workerId: string,
+    runId: string,
+    outcome: RunOutcome,
+    options?: { deleteRun?: boolean },
+  ): Promise<{ finished: boolean; queued: boolean }>;
   /** Hands a claimed run back to the queue (worker shutting down). */
   release(workerId: string, runId: string): Promise<void>;
   /** Cancels runs: pending ones end at once, running ones are flagged for their worker. */
@@ -326,16 +331,21 @@ export function createRunStore(db: Kysely<Tables>): RunStore {
         .map((r) => ({ run_id: r.run_id, action: r.cancel_action as CancelAction }));
     },
 
-    async finish(workerId, runId, outcome) {
+    async finish(workerId, runId, outcome, options) {
       // One statement: end the run, store the thread's state, and set the thread's status from the
       // runs still active on it (the CTE's own update is not visible to `others`, hence the id test).
+      // A rolled-back run is deleted by the same statement, so no reader sees it ended first.
       const error = outcome.error === undefined ? null : toJson(outcome.error);
-      const result = await sql<{ queued: boolean }>`
-        with ended as (
-          update runs set status = ${outcome.status}, error = ${error}::jsonb, lease_owner = null,
+      const end = options?.deleteRun
+        ? sql`delete from runs
+          where run_id = ${runId} and lease_owner = ${workerId} and status = 'running'
+          returning thread_id`
+        : sql`update runs set status = ${outcome.status}, error = ${error}::jsonb, lease_owner = null,
                  lease_expires_at = null, updated_at = now()
           where run_id = ${runId} and lease_owner = ${workerId} and status = 'running'
-          returning thread_id),
+          returning thread_id`;
+      const result = await sql<{ queued: boolean }>`
+        with ended as (${end}),
         others as (
           select r.status from runs r join ended e on r.thread_id = e.thread_id
           where r.run_id <> ${runId} and r.status in ('pending', 'running'))

@@ -204,8 +204,8 @@ export function createWorker(options: WorkerOptions): Worker {
     if (temporary) {
       finished = await storage.deleteTemporaryThread(run.thread_id, run.run_id, id);
     } else {
-      ({ finished, queued } = await storage.runs.finish(id, run.run_id, outcome));
-      if (entry.action === "rollback") await storage.runs.delete(run.thread_id, run.run_id).catch(() => {});
+      const deleteRun = entry.action === "rollback";
+      ({ finished, queued } = await storage.runs.finish(id, run.run_id, outcome, { deleteRun }));
     }
     if (!finished) log.warn("lease lost before the run finished; its result is discarded");
     if (finished && kwargs.webhook) {

@@ -162,6 +162,26 @@ export function describeStorageContract(name: string, open: () => Promise<Databa
       expect((await storage.runs.activeIds({ threadId })).length).toBe(1);
     });
 
+    test("runs: a rolled-back run's finish deletes it in the same statement and settles the thread", async () => {
+      const threadId = await newThread();
+      const first = (await storage.runs.create(runInput(threadId, "enqueue"))).run;
+      const second = (await storage.runs.create(runInput(threadId, "enqueue"))).run;
+      expect((await storage.runs.claim("w1", 30_000))?.run_id).toBe(first.run_id);
+      const interrupted = { ...ok, status: "interrupted" as const };
+      expect(await storage.runs.finish("w2", first.run_id, interrupted, { deleteRun: true })).toEqual({
+        finished: false,
+        queued: false,
+      });
+      expect(await storage.runs.find(first.run_id)).toMatchObject({ status: "running" });
+      expect(await storage.runs.finish("w1", first.run_id, interrupted, { deleteRun: true })).toEqual({
+        finished: true,
+        queued: true,
+      });
+      expect(await storage.runs.find(first.run_id)).toBeUndefined();
+      expect((await storage.threads.get(threadId)).status).toBe("busy");
+      expect((await storage.runs.claim("w2", 30_000))?.run_id).toBe(second.run_id);
+    });
+
     test("runs: enqueue runs one at a time per thread, in order; finish settles the thread", async () => {
       const threadId = await newThread();
       const first = (await storage.runs.create(runInput(threadId, "enqueue"))).run;
