@@ -27,6 +27,7 @@ const config: Config = {
   runLeaseMs: 30_000,
   runMaxAttempts: 3,
   runSweepMs: 5_000,
+  workerPollMs: 500,
   shutdownDrainMs: 10_000,
   runTimeoutMs: 3_600_000,
   webhooks: { allowedHosts: [], maxAttempts: 5, retryBaseMs: 1000 },

@@ -47,6 +47,7 @@ const envSchema = z.object({
   FRACTAL_STREAM_GRACE_MS: z.coerce.number().int().min(0).default(5_000),
   FRACTAL_RUN_LEASE_MS: z.coerce.number().int().min(100).default(30_000),
   FRACTAL_RUN_SWEEP_MS: z.coerce.number().int().min(50).default(5_000),
+  FRACTAL_WORKER_POLL_MS: z.coerce.number().int().min(50).max(600_000).default(500),
   FRACTAL_RUN_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(3),
   FRACTAL_SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).default(10_000),
   FRACTAL_RUN_TIMEOUT_SECONDS: z.coerce.number().min(0).default(3600),
@@ -113,6 +114,8 @@ export interface Config {
   runMaxAttempts: number;
   /** How often workers look for runs whose lease expired. */
   runSweepMs: number;
+  /** How often a worker looks for runs when no signal woke it (FRACTAL_WORKER_POLL_MS). */
+  workerPollMs: number;
   /** On SIGTERM, how long runs in flight may finish before they are handed back to the queue. */
   shutdownDrainMs: number;
   /** A run executing longer is aborted and ends `timeout`; 0 means no limit. */
@@ -292,6 +295,7 @@ export function loadConfig(
     runLeaseMs: e.FRACTAL_RUN_LEASE_MS,
     runMaxAttempts: e.FRACTAL_RUN_MAX_ATTEMPTS,
     runSweepMs: e.FRACTAL_RUN_SWEEP_MS,
+    workerPollMs: e.FRACTAL_WORKER_POLL_MS,
     shutdownDrainMs: e.FRACTAL_SHUTDOWN_DRAIN_MS,
     runTimeoutMs: Math.round(e.FRACTAL_RUN_TIMEOUT_SECONDS * 1000),
     threadTtlMinutes: e.FRACTAL_THREAD_TTL_MINUTES,

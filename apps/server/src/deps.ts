@@ -293,6 +293,7 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
       logger,
       concurrency: config.jobsPerWorker,
       leaseMs: config.runLeaseMs,
+      pollMs: config.workerPollMs,
       unresumableRetainMs: config.streamGraceMs,
       runTimeoutMs: config.runTimeoutMs,
       onWebhookQueued: () => deliverer.kick(),

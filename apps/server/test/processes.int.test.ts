@@ -59,6 +59,45 @@ describe("API and worker processes", () => {
     return db.url;
   };
 
+  for (const transport of ["redis", "postgres"] as const) {
+    test(`a new run wakes an idle worker process at once, and a cancel sent to the API stops it there (${transport})`, async () => {
+      const port = await freePort();
+      const redis = transport === "redis" ? startRedis(port) : undefined;
+      cleanups.push(() => redis?.kill("SIGKILL"));
+      if (redis) await accepting(port);
+      // A worker that would look for runs only every 20 s on its own.
+      const env = {
+        DATABASE_URL: await database(),
+        FRACTAL_WORKER_POLL_MS: "20000",
+        ...(redis ? { REDIS_URL: `redis://127.0.0.1:${port}` } : {}),
+      };
+      const api = track(await spawnServer({ env, args: ["--config", CONFIG, "--no-worker"] }));
+      track(await spawnServer({ command: "worker", env, args: ["--config", CONFIG, "--no-migrate"] }));
+      const client = new Client({ apiUrl: api.url });
+      await Bun.sleep(500); // the worker's first look is behind it
+      const latencies: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const started = performance.now();
+        await client.runs.wait(null, "slow", { input: {}, config: { configurable: { steps: 1, delay_ms: 1 } } });
+        latencies.push(performance.now() - started);
+      }
+      expect(Math.max(...latencies)).toBeLessThan(5_000);
+
+      const thread = await client.threads.create();
+      const run = await client.runs.create(thread.thread_id, "slow", {
+        input: {},
+        config: { configurable: { steps: 100, delay_ms: 100 } },
+      });
+      await until("the run to start", async () =>
+        (await client.runs.get(thread.thread_id, run.run_id)).status === "running" ? true : undefined,
+      );
+      const cancelled = performance.now();
+      await client.runs.cancel(thread.thread_id, run.run_id, true);
+      expect((await client.runs.get(thread.thread_id, run.run_id)).status).toBe("interrupted");
+      expect(performance.now() - cancelled).toBeLessThan(5_000);
+    }, 60_000);
+  }
+
   test("Redis unreachable at start: a clear error naming the URL without its password", async () => {
     const port = await freePort();
     const url = `redis://operator:hunter2-secret@127.0.0.1:${port}/0`;
