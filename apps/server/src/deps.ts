@@ -1,5 +1,6 @@
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { catalog } from "@fractal/graphs/catalog";
 import { withKeyPermissions } from "@fractal/infra/auth/api-keys";
 import { type Authenticate, createAuthenticator } from "@fractal/infra/auth/authenticator";
@@ -82,6 +83,8 @@ export interface Deps {
   /** Re-creates missing default assistants (after a test truncate). */
   ensureDefaults(graphIds: string[]): Promise<void>;
   version: string;
+  /** Aborts once the drain time is over at shutdown: open streams then end with a final event. */
+  closing: AbortSignal;
   close(): Promise<void>;
 }
 
@@ -259,6 +262,7 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
         },
   );
   let signals: Awaited<ReturnType<typeof openSignals>> | undefined;
+  const closing = new AbortController();
   try {
     const storage = await createStorage(database, {
       migrate: config.migrate,
@@ -343,10 +347,14 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
       typeSchemas,
       ensureDefaults: (graphIds) => ensureDefaultAssistants(storage.assistants, graphIds, graphDefaults),
       version: VERSION,
+      closing: closing.signal,
       close: async () => {
         await scheduler.stop();
         await maintenance.stop();
         await worker.stop(config.shutdownDrainMs);
+        // Streams still open after the drain get their final event while the connections are up.
+        closing.abort();
+        await sleep(100);
         await deliverer.stop();
         typeSchemas.close();
         events.dispose();

@@ -56,8 +56,13 @@ export async function startServer(config: Config): Promise<RunningServer> {
     url,
     deps,
     async stop() {
-      await server.stop(true);
-      await deps.close();
+      // No new connections; open ones (streams of runs draining) stay up until deps have closed.
+      void server.stop(false);
+      try {
+        await deps.close();
+      } finally {
+        await server.stop(true);
+      }
     },
   };
 }

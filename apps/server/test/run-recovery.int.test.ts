@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Client } from "@langchain/langgraph-sdk";
 import { spawnServer } from "./harness.ts";
+import { readSse } from "./sse.ts";
 
 const CONFIG = resolve(import.meta.dir, "fixtures/run-graphs/langgraph.json");
 const FAST_LEASES = { FRACTAL_RUN_LEASE_MS: "600", FRACTAL_RUN_SWEEP_MS: "200", FRACTAL_STREAM_HEARTBEAT_MS: "100" };
@@ -67,6 +68,28 @@ describe("durable runs", () => {
       expect(((await client.threads.get(threadId)).values as { steps: number[] }).steps).toEqual([0, 1, 2, 3, 4, 5]);
       second.proc.kill("SIGTERM");
       await second.proc.exited;
+    });
+  }, 60_000);
+
+  test("SIGTERM with open streams: a run that finishes in the drain streams to its end; one that does not ends with ServerShutdown", async () => {
+    await withDataDir(async (args) => {
+      const first = await spawnServer({ args, env: { FRACTAL_SHUTDOWN_DRAIN_MS: "1500" } });
+      const client = new Client({ apiUrl: first.url });
+      const short = await startSlowRun(client, 4, 150);
+      const long = await startSlowRun(client, 40, 250);
+      const stream = (run: { threadId: string; runId: string }) =>
+        readSse(`${first.url}/threads/${run.threadId}/runs/${run.runId}/stream`, 30_000);
+      const [shortStream, longStream] = [stream(short), stream(long)];
+      await Bun.sleep(200);
+      first.proc.kill("SIGTERM");
+      expect(await first.proc.exited).toBe(0);
+
+      const shortEvents = await shortStream;
+      expect(shortEvents.some((e) => e.event === "error")).toBe(false);
+      expect((shortEvents.at(-1)?.data as { steps: number[] } | undefined)?.steps).toEqual([0, 1, 2, 3]);
+      const longEvents = await longStream;
+      expect(longEvents.at(-1)).toMatchObject({ event: "error", data: { error: "ServerShutdown" } });
+      expect(longEvents.filter((e) => e.event === "error").length).toBe(1);
     });
   }, 60_000);
 

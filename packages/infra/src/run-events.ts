@@ -32,9 +32,10 @@ export interface RunEventLog {
   close(runId: string, options?: { retainMs?: number }): void;
   read(runId: string, options?: ReadOptions): AsyncGenerator<StreamEvent>;
   /**
-   * This process stops executing the run (handed back at shutdown); another worker goes on with it.
-   * A log other processes read keeps the run open for that worker's events; this process's own log
-   * closes it, since its readers end with the process.
+   * This process stops executing the run (handed back at shutdown); another worker goes on with it,
+   * so the run stays open. A shared log's readers get that worker's events; an in-process log's
+   * readers end with the process (SSE streams with a final `ServerShutdown` event, others when the
+   * log is disposed).
    */
   handOff(runId: string): void;
   /** Whether the run has been closed (undefined: no events of it are kept). */
@@ -102,7 +103,7 @@ export function createRunEventLog(options: RunEventLogOptions = {}): RunEventLog
 
     close,
 
-    handOff: (runId) => close(runId),
+    handOff: () => {},
 
     async *read(runId, { after, signal } = {}) {
       const entry = entryOf(runId);

@@ -96,6 +96,7 @@ async function joinStream(
         ? (async function* () {})()
         : inNamespace(filterModes(deps.events.read(runId, { after, signal }), modes), namespace),
     heartbeatMs: deps.config.streamHeartbeatMs,
+    closing: deps.closing,
     onDisconnect: query.cancel_on_disconnect ? () => deps.runs.cancel([runId], "interrupt").then(() => {}) : undefined,
   });
 }
@@ -187,6 +188,7 @@ export function registerRunOpsRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
         open: (signal) =>
           inNamespace(threadEvents({ ...deps, threadId: params.thread_id, after, modes, signal }), namespace),
         heartbeatMs: deps.config.streamHeartbeatMs,
+        closing: deps.closing,
       });
     },
   );

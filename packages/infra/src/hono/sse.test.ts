@@ -51,3 +51,41 @@ test("sends heartbeats while idle, and tells onDisconnect when the client leaves
     server.stop(true);
   }
 });
+
+test("a stream still open when the server closes ends with one ServerShutdown event, and onDisconnect is not told", async () => {
+  const app = new Hono();
+  const closing = new AbortController();
+  let disconnected = 0;
+  app.get("/open", (c) =>
+    streamEvents(c, {
+      heartbeatMs: 10_000,
+      closing: closing.signal,
+      onDisconnect: () => void disconnected++,
+      open: (signal) => events([{ id: "0", event: "metadata", data: {} }], signal),
+    }),
+  );
+  const reading = Promise.resolve(app.request("/open")).then((r) => r.text());
+  await Bun.sleep(20);
+  closing.abort();
+  const text = await reading;
+  expect(text).toContain("event: metadata");
+  expect(text.match(/event: error/g)?.length).toBe(1);
+  expect(text).toContain('"error":"ServerShutdown"');
+  expect(disconnected).toBe(0);
+});
+
+test("a stream whose run ended gets no shutdown event", async () => {
+  const app = new Hono();
+  app.get("/done", (c) =>
+    streamEvents(c, {
+      heartbeatMs: 10_000,
+      closing: new AbortController().signal,
+      open: () =>
+        events([
+          { id: "0", event: "values", data: 1 },
+          { id: "1", event: "end", data: null },
+        ]),
+    }),
+  );
+  expect(await (await app.request("/done")).text()).not.toContain("ServerShutdown");
+});

@@ -9,7 +9,19 @@ export interface EventStreamOptions {
   /** Called when the client goes away before the run ended. */
   onDisconnect?: () => void | Promise<void>;
   headers?: Record<string, string>;
+  /**
+   * Aborts when the server shuts down (after its drain time): a stream still open then ends with a
+   * final `error` event (`ServerShutdown`) instead of a cut connection, so the client knows to
+   * reconnect elsewhere (with Last-Event-ID, for a resumable run).
+   */
+  closing?: AbortSignal;
 }
+
+/** The last event of a stream the server ends because it is shutting down. */
+export const SHUTDOWN_EVENT = {
+  error: "ServerShutdown",
+  message: "the server is shutting down; reconnect to go on (Last-Event-ID resumes a resumable run's stream)",
+};
 
 /** Streams events as SSE (`event:`, `data:`, `id:`), with heartbeat comments while idle. */
 export function streamEvents(c: Context, options: EventStreamOptions): Response {
@@ -27,6 +39,13 @@ export function streamEvents(c: Context, options: EventStreamOptions): Response 
     const heartbeat = setInterval(() => {
       void stream.write(": heartbeat\n\n").catch(() => controller.abort());
     }, options.heartbeatMs);
+    let shuttingDown = false;
+    const onClosing = () => {
+      shuttingDown = true;
+      controller.abort();
+    };
+    if (options.closing?.aborted) onClosing();
+    options.closing?.addEventListener("abort", onClosing);
     try {
       for await (const event of options.open(controller.signal)) {
         // `end` marks the close of a run inside the log; the wire protocol has no such event.
@@ -36,9 +55,13 @@ export function streamEvents(c: Context, options: EventStreamOptions): Response 
         }
         await stream.writeSSE({ event: event.event, data: JSON.stringify(event.data ?? null), id: event.id });
       }
+      if (shuttingDown && !ended && !stream.aborted) {
+        await stream.writeSSE({ event: "error", data: JSON.stringify(SHUTDOWN_EVENT) });
+      }
       ended = true;
     } finally {
       clearInterval(heartbeat);
+      options.closing?.removeEventListener("abort", onClosing);
     }
   });
 }
