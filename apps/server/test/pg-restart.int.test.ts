@@ -48,3 +48,46 @@ test("PostgreSQL stopped and started: 503 + Retry-After while down, then recover
   expect((await client.threads.get(after.thread_id)).thread_id).toBe(after.thread_id);
   expect(await (await fetch(`${server.url}/ok?check_db=1`)).json()).toEqual({ ok: true, db: "ok" });
 }, 90_000);
+
+test("PostgreSQL restarted under an API process and a worker process (events over LISTEN/NOTIFY): both reconnect and go on, no restart", async () => {
+  const own = await startPgCluster();
+  // A worker that would look for runs only every 20 s by itself: runs after the restart go through
+  // fast only if the LISTEN connection is back.
+  const env = { DATABASE_URL: own.url, FRACTAL_WORKER_POLL_MS: "20000" };
+  const api = await spawnServer({ env, args: ["--no-worker"] });
+  const worker = await spawnServer({ command: "worker", env, args: ["--no-migrate"] });
+  try {
+    const client = new Client({ apiUrl: api.url });
+    const ask = async () => {
+      const started = performance.now();
+      const values = (await client.runs.wait(null, "agent", {
+        input: { messages: [{ role: "user", content: "tea" }] },
+      })) as { messages: { content: string }[] };
+      return { reply: values.messages.at(-1)?.content, ms: performance.now() - started };
+    };
+    await Bun.sleep(500);
+    expect((await ask()).reply).toBe("You said: tea");
+
+    await own.stop();
+    await Bun.sleep(1000);
+    await own.start();
+    for (const p of [api, worker]) {
+      let status = 0;
+      for (let i = 0; i < 100 && status !== 200; i++) {
+        status = (await fetch(`${p.url}/ok?check_db=1`)).status;
+        if (status !== 200) await Bun.sleep(100);
+      }
+      expect(status).toBe(200);
+    }
+    await Bun.sleep(1000); // the LISTEN connection's backoff
+    const after = await ask();
+    expect(after.reply).toBe("You said: tea");
+    expect(after.ms).toBeLessThan(5_000);
+    expect(api.proc.exitCode).toBeNull();
+    expect(worker.proc.exitCode).toBeNull();
+  } finally {
+    for (const p of [api, worker]) p.proc.kill("SIGKILL");
+    await Promise.all([api.proc.exited, worker.proc.exited]);
+    await own.destroy();
+  }
+}, 120_000);
