@@ -5,7 +5,7 @@ import { freePort } from "@fractal/infra/testing/free-port";
 import { Client } from "@langchain/langgraph-sdk";
 import type { Subprocess } from "bun";
 import { runCli, type ServerProcess, spawnServer } from "./harness.ts";
-import { readSse } from "./sse.ts";
+import { readFirstSse, readSse } from "./sse.ts";
 
 const CONFIG = resolve(import.meta.dir, "fixtures/run-graphs/langgraph.json");
 
@@ -95,6 +95,40 @@ describe("API and worker processes", () => {
       await client.runs.cancel(thread.thread_id, run.run_id, true);
       expect((await client.runs.get(thread.thread_id, run.run_id)).status).toBe("interrupted");
       expect(performance.now() - cancelled).toBeLessThan(5_000);
+    }, 60_000);
+  }
+
+  for (const transport of ["redis", "postgres"] as const) {
+    test(`a stream read on one API replica resumes on another with Last-Event-ID: no loss, no duplicates (${transport})`, async () => {
+      const port = await freePort();
+      const redis = transport === "redis" ? startRedis(port) : undefined;
+      cleanups.push(() => redis?.kill("SIGKILL"));
+      if (redis) await accepting(port);
+      const env = { DATABASE_URL: await database(), ...(redis ? { REDIS_URL: `redis://127.0.0.1:${port}` } : {}) };
+      const first = track(await spawnServer({ env, args: ["--config", CONFIG, "--no-worker"] }));
+      const second = track(await spawnServer({ env, args: ["--config", CONFIG, "--no-worker", "--no-migrate"] }));
+      track(await spawnServer({ command: "worker", env, args: ["--config", CONFIG, "--no-migrate"] }));
+      const client = new Client({ apiUrl: first.url });
+      const thread = await client.threads.create();
+      const run = await client.runs.create(thread.thread_id, "slow", {
+        input: {},
+        streamMode: ["values", "custom"],
+        streamResumable: true,
+        config: { configurable: { steps: 8, delay_ms: 150 } },
+      });
+      const path = `/threads/${thread.thread_id}/runs/${run.run_id}/stream`;
+      const before = await readFirstSse(`${first.url}${path}`, 3);
+      expect(before.map((e) => e.id)).toEqual(["0", "1", "2"]);
+      const rest = await readSse(`${second.url}${path}`, 30_000, { "last-event-id": "2" });
+      const ids = [...before, ...rest].map((e) => Number(e.id));
+      expect(ids).toEqual(Array.from({ length: ids.length }, (_, i) => i));
+      const ticks = [...before, ...rest]
+        .filter((e) => e.event === "custom")
+        .map((e) => (e.data as { tick: number }).tick);
+      expect(ticks).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+      // The whole run replayed from the start on the second replica is the same sequence.
+      const replay = await readSse(`${second.url}${path}`, 30_000, { "last-event-id": "-1" });
+      expect(replay.map((e) => [e.id, e.event])).toEqual([...before, ...rest].map((e) => [e.id, e.event]));
     }, 60_000);
   }
 
