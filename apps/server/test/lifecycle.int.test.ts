@@ -130,7 +130,7 @@ describe("migrations", () => {
       const first = await runCli(["migrate", "--data-dir", dataDir]);
       expect(first.code).toBe(0);
       expect(first.stderr).toContain("0/8 migrations applied, 8 pending");
-      expect(first.stderr).toContain("[1/7] applied 0001_assistants_threads");
+      expect(first.stderr).toContain("[1/8] applied 0001_assistants_threads");
       expect(first.stderr).toContain("[8/8] applied 0008_run_events");
       const again = await runCli(["migrate", "--data-dir", dataDir]);
       expect(again.code).toBe(0);

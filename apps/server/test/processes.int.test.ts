@@ -59,18 +59,33 @@ describe("API and worker processes", () => {
     return db.url;
   };
 
+  /** A database, and a Redis of the test's own for the redis transport: what API and workers share. */
+  const sharedEnv = async (transport: "redis" | "postgres") => {
+    const port = await freePort();
+    const redis = transport === "redis" ? startRedis(port) : undefined;
+    cleanups.push(() => redis?.kill("SIGKILL"));
+    if (redis) await accepting(port);
+    return { DATABASE_URL: await database(), ...(redis ? { REDIS_URL: `redis://127.0.0.1:${port}` } : {}) };
+  };
+  /** Creates a slow run, opens its stream on the API, and returns once a worker executes it. */
+  const streamedSlowRun = async (api: ServerProcess, steps: number, delayMs: number) => {
+    const client = new Client({ apiUrl: api.url });
+    const thread = await client.threads.create();
+    const run = await client.runs.create(thread.thread_id, "slow", {
+      input: {},
+      config: { configurable: { steps, delay_ms: delayMs } },
+    });
+    const stream = readSse(`${api.url}/threads/${thread.thread_id}/runs/${run.run_id}/stream`, 60_000);
+    await until("the run to start", async () =>
+      (await client.runs.get(thread.thread_id, run.run_id)).status === "running" ? true : undefined,
+    );
+    return { client, thread, run, stream };
+  };
+
   for (const transport of ["redis", "postgres"] as const) {
     test(`a new run wakes an idle worker process at once, and a cancel sent to the API stops it there (${transport})`, async () => {
-      const port = await freePort();
-      const redis = transport === "redis" ? startRedis(port) : undefined;
-      cleanups.push(() => redis?.kill("SIGKILL"));
-      if (redis) await accepting(port);
       // A worker that would look for runs only every 20 s on its own.
-      const env = {
-        DATABASE_URL: await database(),
-        FRACTAL_WORKER_POLL_MS: "20000",
-        ...(redis ? { REDIS_URL: `redis://127.0.0.1:${port}` } : {}),
-      };
+      const env = { ...(await sharedEnv(transport)), FRACTAL_WORKER_POLL_MS: "20000" };
       const api = track(await spawnServer({ env, args: ["--config", CONFIG, "--no-worker"] }));
       track(await spawnServer({ command: "worker", env, args: ["--config", CONFIG, "--no-migrate"] }));
       const client = new Client({ apiUrl: api.url });
@@ -100,11 +115,7 @@ describe("API and worker processes", () => {
 
   for (const transport of ["redis", "postgres"] as const) {
     test(`a stream read on one API replica resumes on another with Last-Event-ID: no loss, no duplicates (${transport})`, async () => {
-      const port = await freePort();
-      const redis = transport === "redis" ? startRedis(port) : undefined;
-      cleanups.push(() => redis?.kill("SIGKILL"));
-      if (redis) await accepting(port);
-      const env = { DATABASE_URL: await database(), ...(redis ? { REDIS_URL: `redis://127.0.0.1:${port}` } : {}) };
+      const env = await sharedEnv(transport);
       const first = track(await spawnServer({ env, args: ["--config", CONFIG, "--no-worker"] }));
       const second = track(await spawnServer({ env, args: ["--config", CONFIG, "--no-worker", "--no-migrate"] }));
       track(await spawnServer({ command: "worker", env, args: ["--config", CONFIG, "--no-migrate"] }));
@@ -149,16 +160,7 @@ describe("API and worker processes", () => {
     await accepting(port);
     const api = track(await spawnServer({ env, args: ["--config", CONFIG, "--no-worker"] }));
     const worker = track(await spawnServer({ command: "worker", env, args: ["--config", CONFIG, "--no-migrate"] }));
-    const client = new Client({ apiUrl: api.url });
-    const thread = await client.threads.create();
-    const run = await client.runs.create(thread.thread_id, "slow", {
-      input: {},
-      config: { configurable: { steps: 12, delay_ms: 250 } },
-    });
-    const stream = readSse(`${api.url}/threads/${thread.thread_id}/runs/${run.run_id}/stream`, 60_000);
-    await until("the run to start", async () =>
-      (await client.runs.get(thread.thread_id, run.run_id)).status === "running" ? true : undefined,
-    );
+    const { client, thread, run, stream } = await streamedSlowRun(api, 12, 250);
 
     redis.kill("SIGKILL");
     await redis.exited;
@@ -209,16 +211,7 @@ describe("API and worker processes", () => {
         args: ["--config", CONFIG, "--no-migrate"],
       }),
     );
-    const client = new Client({ apiUrl: api.url });
-    const thread = await client.threads.create();
-    const run = await client.runs.create(thread.thread_id, "slow", {
-      input: {},
-      config: { configurable: { steps: 10, delay_ms: 200 } },
-    });
-    const stream = readSse(`${api.url}/threads/${thread.thread_id}/runs/${run.run_id}/stream`, 60_000);
-    await until("the run to start", async () =>
-      (await client.runs.get(thread.thread_id, run.run_id)).status === "running" ? true : undefined,
-    );
+    const { client, thread, run, stream } = await streamedSlowRun(api, 10, 200);
     const second = track(await spawnServer({ command: "worker", env, args: ["--config", CONFIG, "--no-migrate"] }));
 
     first.proc.kill("SIGTERM");

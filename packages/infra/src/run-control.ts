@@ -53,3 +53,45 @@ export function createLocalRunControl(): RunControl {
     listenerCount: () => createdListeners.size + cancelListeners.size + stateListeners.size,
   };
 }
+
+/** A signal as it travels between processes, with the sender's id so it can ignore its own. */
+export type RunControlMessage =
+  | { from: string; kind: "created"; run: CreatedRunSignal }
+  | { from: string; kind: "cancel"; runId: string; action: CancelAction }
+  | { from: string; kind: "state"; threadId: string };
+
+/**
+ * Run control across processes over some channel: each signal reaches this process's listeners at
+ * once and is handed to `publish` for the others; `receive` takes a message from the channel and
+ * delivers it here, unless this process sent it.
+ */
+export function createRelayedRunControl(publish: (message: RunControlMessage) => void): {
+  control: RunControl;
+  receive: (raw: string) => void;
+} {
+  const local = createLocalRunControl();
+  const self = crypto.randomUUID();
+  const control: RunControl = {
+    ...local,
+    created(run) {
+      local.created(run);
+      publish({ from: self, kind: "created", run });
+    },
+    cancel(runId, action) {
+      local.cancel(runId, action);
+      publish({ from: self, kind: "cancel", runId, action });
+    },
+    stateUpdated(threadId) {
+      local.stateUpdated(threadId);
+      publish({ from: self, kind: "state", threadId });
+    },
+  };
+  const receive = (raw: string) => {
+    const message = JSON.parse(raw) as RunControlMessage;
+    if (message.from === self) return;
+    if (message.kind === "created") local.created(message.run);
+    else if (message.kind === "cancel") local.cancel(message.runId, message.action);
+    else local.stateUpdated(message.threadId);
+  };
+  return { control, receive };
+}

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { openDatabase } from "../storage/database.ts";
 import { migrateToLatest } from "../storage/migrations.ts";
 import { createTestDatabase, requireTestPostgresUrl } from "../storage/testing/postgres.ts";
-import { collect, describeRunEventLog, eventually } from "../testing/run-event-log-contract.ts";
+import { describeRunEventLog, describeSharedRunEventLog, eventually } from "../testing/run-event-log-contract.ts";
 import { createPgListener, type PgListener } from "./listener.ts";
 import { CONTROL_CHANNEL, createPgRunControl } from "./run-control.ts";
 import { createPgRunEventLog, RUN_EVENTS_CHANNEL } from "./run-events.ts";
@@ -36,34 +36,9 @@ describeRunEventLog("postgres LISTEN/NOTIFY", async (options) => {
   };
 });
 
-describe("run event log over PostgreSQL, across processes", () => {
-  test("a reader on one process gets every event another process writes, in order, once", async () => {
-    const writer = await processLog();
-    const reader = await processLog();
-    const id = crypto.randomUUID();
-    const reading = collect(reader.log.read(id));
-    await eventually(() => reader.log.stats().readers === 1, "the reader");
-    for (let i = 0; i < 300; i++) writer.log.append(id, "values", i);
-    writer.log.close(id);
-    const events = await reading;
-    expect(events.map((e) => e.data)).toEqual(Array.from({ length: 300 }, (_, i) => i));
-    expect(events.map((e) => e.id)).toEqual(Array.from({ length: 300 }, (_, i) => String(i)));
-  });
+describeSharedRunEventLog("postgres LISTEN/NOTIFY", async () => (await processLog()).log);
 
-  test("two processes writing one run keep one numbering", async () => {
-    const a = await processLog();
-    const b = await processLog();
-    const id = crypto.randomUUID();
-    a.log.append(id, "metadata", {});
-    await eventually(async () => (await b.log.isClosed(id)) === false, "the first event");
-    b.log.append(id, "end", null);
-    b.log.close(id);
-    expect((await collect(a.log.read(id))).map((e) => [e.id, e.event])).toEqual([
-      ["0", "metadata"],
-      ["1", "end"],
-    ]);
-  });
-
+describe("run signals over PostgreSQL, across processes", () => {
   test("signals reach the other processes once, through NOTIFY", async () => {
     const [one, two] = [await processLog(), await processLog()];
     const sender = createPgRunControl({ pool: database.pool, listener: one.listener });

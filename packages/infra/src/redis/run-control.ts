@@ -1,12 +1,6 @@
 import type Redis from "ioredis";
-import { type CreatedRunSignal, createLocalRunControl, type RunControl } from "../run-control.ts";
-import type { CancelAction } from "../storage/runs.ts";
+import { createRelayedRunControl, type RunControl } from "../run-control.ts";
 import type { Subscriptions } from "./subscriptions.ts";
-
-type Message =
-  | { from: string; kind: "created"; run: CreatedRunSignal }
-  | { from: string; kind: "cancel"; runId: string; action: CancelAction }
-  | { from: string; kind: "state"; threadId: string };
 
 export interface RedisRunControlOptions {
   redis: Redis;
@@ -27,40 +21,18 @@ export interface RedisRunControl extends RunControl {
  * cancel sent to any replica reaches the worker running the run. A process ignores its own messages.
  */
 export function createRedisRunControl(options: RedisRunControlOptions): RedisRunControl {
-  const local = createLocalRunControl();
   const channel = `${options.keyPrefix ?? "fractal"}:control`;
-  const self = crypto.randomUUID();
+  const { control, receive } = createRelayedRunControl((message) => {
+    options.redis.publish(channel, JSON.stringify(message)).catch((error: unknown) => options.onError?.(error));
+  });
   let unsubscribe: (() => void) | undefined;
   let closed = false;
-  const publish = (message: Message) => {
-    options.redis.publish(channel, JSON.stringify(message)).catch((error: unknown) => options.onError?.(error));
-  };
-  const ready = options.subscriptions
-    .subscribe(channel, (raw) => {
-      const message = JSON.parse(raw) as Message;
-      if (message.from === self) return;
-      if (message.kind === "created") local.created(message.run);
-      else if (message.kind === "cancel") local.cancel(message.runId, message.action);
-      else local.stateUpdated(message.threadId);
-    })
-    .then((off) => {
-      if (closed) off();
-      else unsubscribe = off;
-    });
+  const ready = options.subscriptions.subscribe(channel, receive).then((off) => {
+    if (closed) off();
+    else unsubscribe = off;
+  });
   return {
-    ...local,
-    created(run) {
-      local.created(run);
-      publish({ from: self, kind: "created", run });
-    },
-    cancel(runId, action) {
-      local.cancel(runId, action);
-      publish({ from: self, kind: "cancel", runId, action });
-    },
-    stateUpdated(threadId) {
-      local.stateUpdated(threadId);
-      publish({ from: self, kind: "state", threadId });
-    },
+    ...control,
     ready,
     close() {
       closed = true;

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { testRedis } from "../testing/redis.ts";
-import { collect, describeRunEventLog, eventually } from "../testing/run-event-log-contract.ts";
+import { describeRunEventLog, describeSharedRunEventLog, eventually } from "../testing/run-event-log-contract.ts";
 import type { RedisConnections } from "./connection.ts";
 import { createRedisRunEventLog, type RedisRunEventLogOptions } from "./run-events.ts";
 import { createSubscriptions } from "./subscriptions.ts";
@@ -23,35 +23,9 @@ async function processLog(options: Partial<RedisRunEventLogOptions> = {}, name?:
 }
 
 describeRunEventLog("redis", async (options) => (await processLog(options)).log);
+describeSharedRunEventLog("redis", async () => (await processLog()).log);
 
 describe("run event log over Redis, across processes", () => {
-  test("a reader on one process gets every event another process writes, in order, once", async () => {
-    const writer = await processLog();
-    const reader = await processLog();
-    const id = crypto.randomUUID();
-    const reading = collect(reader.log.read(id));
-    await eventually(() => reader.log.stats().readers === 1, "the reader");
-    for (let i = 0; i < 500; i++) writer.log.append(id, "values", i);
-    writer.log.close(id);
-    const events = await reading;
-    expect(events.map((e) => e.data)).toEqual(Array.from({ length: 500 }, (_, i) => i));
-    expect(events.map((e) => e.id)).toEqual(Array.from({ length: 500 }, (_, i) => String(i)));
-  });
-
-  test("two processes writing one run (a cancel while another wrote) keep one numbering", async () => {
-    const a = await processLog();
-    const b = await processLog();
-    const id = crypto.randomUUID();
-    a.log.append(id, "metadata", {});
-    await eventually(async () => (await b.log.isClosed(id)) === false, "the first event");
-    b.log.append(id, "end", null);
-    b.log.close(id);
-    expect((await collect(a.log.read(id))).map((e) => [e.id, e.event])).toEqual([
-      ["0", "metadata"],
-      ["1", "end"],
-    ]);
-  });
-
   test("events written while a reader's subscription is down arrive after it reconnects, once each", async () => {
     const writer = await processLog();
     const name = `reader-${crypto.randomUUID().slice(0, 8)}`;

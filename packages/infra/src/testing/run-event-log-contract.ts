@@ -128,3 +128,38 @@ export function describeRunEventLog(name: string, open: (options?: RunEventLogOp
     });
   });
 }
+
+/**
+ * What a log shared by several processes adds (Redis, PostgreSQL): `open` gives a log as a separate
+ * process holds it (its own connections), so a write in one is read in another.
+ */
+export function describeSharedRunEventLog(name: string, open: () => Promise<RunEventLog>) {
+  describe(`shared run event log contract (${name})`, () => {
+    test("a reader on one process gets every event another process writes, in order, once", async () => {
+      const writer = await open();
+      const reader = await open();
+      const id = crypto.randomUUID();
+      const reading = collect(reader.read(id));
+      await eventually(() => reader.stats().readers === 1, "the reader");
+      for (let i = 0; i < 300; i++) writer.append(id, "values", i);
+      writer.close(id);
+      const events = await reading;
+      expect(events.map((e) => e.data)).toEqual(Array.from({ length: 300 }, (_, i) => i));
+      expect(events.map((e) => e.id)).toEqual(Array.from({ length: 300 }, (_, i) => String(i)));
+    });
+
+    test("two processes writing one run (a cancel while another wrote) keep one numbering", async () => {
+      const a = await open();
+      const b = await open();
+      const id = crypto.randomUUID();
+      a.append(id, "metadata", {});
+      await eventually(async () => (await b.isClosed(id)) === false, "the first event");
+      b.append(id, "end", null);
+      b.close(id);
+      expect((await collect(a.read(id))).map((e) => [e.id, e.event])).toEqual([
+        ["0", "metadata"],
+        ["1", "end"],
+      ]);
+    });
+  });
+}
