@@ -4,7 +4,9 @@
  * It starts nothing: serve first with the benchmark graphs, e.g.
  *   bun run fractal serve --port 8300 --config bench/langgraph.json
  *   bun bench/run-bench.ts http://127.0.0.1:8300
- * Options (env): BENCH_RUNS (stateless wait runs, 400), BENCH_CONCURRENCY (8), BENCH_TURNS (100).
+ * Options (env): BENCH_RUNS (stateless wait runs, 400), BENCH_CONCURRENCY (8), BENCH_TURNS (100),
+ * BENCH_SAMPLES (streams timed for the first event, 50). The server's resident memory is read from its
+ * /metrics before and after.
  */
 import { Client } from "@langchain/langgraph-sdk";
 
@@ -12,6 +14,7 @@ const url = process.argv[2] ?? process.env.FRACTAL_URL ?? "http://127.0.0.1:2024
 const runs = Number(process.env.BENCH_RUNS ?? 400);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const turns = Number(process.env.BENCH_TURNS ?? 100);
+const samples = Number(process.env.BENCH_SAMPLES ?? 50);
 const client = new Client({ apiUrl: url, callerOptions: { maxConcurrency: 64, maxRetries: 0 } });
 
 const pct = (xs: number[], p: number) => {
@@ -50,7 +53,6 @@ async function statelessWait() {
 }
 
 async function firstEvent() {
-  const samples = 50;
   progress(`runs/stream: time to first event and first token over ${samples} runs`);
   const firstEvents: number[] = [];
   const firstTokens: number[] = [];
@@ -116,7 +118,15 @@ async function backgroundJoin() {
   return { background_runs_per_s: round(count / ((performance.now() - started) / 1000)) };
 }
 
+/** The server's resident memory in MB, from its /metrics. */
+async function rssMb(): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const bytes = Number(/^process_resident_memory_bytes (\d+)/m.exec(text)?.[1]);
+  return round(bytes / 1e6);
+}
+
 const info = (await (await fetch(`${url}/info`)).json()) as { storage: string; version: string };
+const rssStart = await rssMb();
 // Growth first: the throughput phases leave cleanup work (deleted temporary threads) behind them.
 const threadGrowth = await growth("trivial");
 const chatGrowth = await growth("agent");
@@ -130,5 +140,6 @@ const result = {
   thread_growth: threadGrowth,
   chat_history_growth: chatGrowth,
   background: await backgroundJoin(),
+  memory: { rss_start_mb: rssStart, rss_end_mb: await rssMb() },
 };
 console.log(JSON.stringify(result));

@@ -38,7 +38,7 @@ export function registerHealthRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
     },
   );
 
-  // Prometheus text format. Only auth failures are counted so far.
+  // Prometheus text format: auth failures and the process's memory, so far.
   route("get /metrics", "Prometheus metrics (text format)")(
     { responses: { 200: z.string().describe("text/plain; version=0.0.4") } },
     (c) => {
@@ -49,6 +49,15 @@ export function registerHealthRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
       for (const [reason, count] of c.var.deps.auth.failures) {
         lines.push(`fractal_auth_failures_total{reason="${reason.replace(/["\\\n]/g, "_")}"} ${count}`);
       }
+      const memory = process.memoryUsage();
+      lines.push(
+        "# HELP process_resident_memory_bytes Resident memory size in bytes.",
+        "# TYPE process_resident_memory_bytes gauge",
+        `process_resident_memory_bytes ${memory.rss}`,
+        "# HELP nodejs_heap_size_used_bytes JavaScript heap in use, in bytes.",
+        "# TYPE nodejs_heap_size_used_bytes gauge",
+        `nodejs_heap_size_used_bytes ${memory.heapUsed}`,
+      );
       return c.text(`${lines.join("\n")}\n`, 200, { "content-type": "text/plain; version=0.0.4" });
     },
   );
