@@ -30,11 +30,7 @@ bun apps/server/src/cli.ts serve --no-worker --host 127.0.0.1 --port "$port" --c
   >"$work/api.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 90); do curl -fs -o /dev/null "http://127.0.0.1:$port/ok" && break; sleep 1; done
-# The suite runs its tests concurrently, many with sleeping runs. With the default 10 slots, a run can
-# queue behind others for seconds; the suite's agent graph then answers differently, since a
-# rolled-back run's node keeps sleeping and afterwards calls that thread's fake model. Measured: the
-# full suite failed "multitasking rollback" in 2 of 3 runs with 10 slots, 0 of 3 with 40.
-N_JOBS_PER_WORKER=${CONF_WORKER_SLOTS:-40} bun apps/server/src/cli.ts worker --host 127.0.0.1 --port 0 --no-migrate \
+bun apps/server/src/cli.ts worker --host 127.0.0.1 --port 0 --no-migrate \
   --config "$graphs/langgraph.json" >"$work/worker.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 90); do grep -q "serving on" "$work/worker.log" && break; sleep 1; done

@@ -96,6 +96,20 @@ test("a cancel signal aborts a running run: interrupted", async () => {
   expect(await until(run, ["interrupted", "success", "error"])).toBe("interrupted");
 });
 
+test("a cancel signal that comes before the worker starts the run (claimed, answer not yet back) is applied at start", async () => {
+  const run = await queueRun(5_000);
+  // The signal comes while the claim's answer is on its way (another process cancelled right after the
+  // claim committed); the stored flag is not read again before the next heartbeat, 30 s away.
+  const claim = engine.storage.runs.claim.bind(engine.storage.runs);
+  engine.storage.runs.claim = async (workerId, leaseMs) => {
+    const claimed = await claim(workerId, leaseMs);
+    if (claimed) engine.control.cancel(claimed.run_id, "interrupt");
+    return claimed;
+  };
+  startWorker({ leaseMs: 90_000, heartbeatMs: 30_000 });
+  expect(await until(run, ["interrupted", "success", "error"], 3_000)).toBe("interrupted");
+});
+
 test("a cancel flag in the database (another process's request) reaches the worker through its heartbeat", async () => {
   const run = await queueRun(5_000);
   startWorker({ leaseMs: 300, heartbeatMs: 50 });

@@ -87,9 +87,20 @@ export function createWorker(options: WorkerOptions): Worker {
   const timers: Array<ReturnType<typeof setInterval>> = [];
   const unsubscribers: Array<() => void> = [];
 
+  /**
+   * Cancels that arrived for runs not executing here (yet). A run claimed just before its cancel was
+   * stored gets the signal while the claim's answer is still on its way: the signal is kept, and
+   * start() applies it. Cancels for runs of other workers are forgotten after a minute.
+   */
+  const earlyCancels = new Map<string, { action: CancelAction; at: number }>();
   const requestCancel = (runId: string, action: CancelAction) => {
     const entry = active.get(runId);
-    if (!entry) return;
+    if (!entry) {
+      const now = Date.now();
+      for (const [id, early] of earlyCancels) if (now - early.at > 60_000) earlyCancels.delete(id);
+      earlyCancels.set(runId, { action, at: now });
+      return;
+    }
     entry.action = action;
     entry.controller.abort();
   };
@@ -121,8 +132,11 @@ export function createWorker(options: WorkerOptions): Worker {
 
   const start = (run: ClaimedRun, assistant?: Assistant) => {
     const controller = new AbortController();
-    const entry: Active = { controller, action: run.cancel_action ?? undefined, done: Promise.resolve() };
-    if (run.cancel_action) controller.abort();
+    const early = earlyCancels.get(run.run_id);
+    earlyCancels.delete(run.run_id);
+    const cancelAction = run.cancel_action ?? early?.action;
+    const entry: Active = { controller, action: cancelAction ?? undefined, done: Promise.resolve() };
+    if (cancelAction) controller.abort();
     active.set(run.run_id, entry);
     entry.done = execute(run, entry, assistant)
       .then((queued) => queued || saturated)
