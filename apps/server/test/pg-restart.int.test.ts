@@ -53,7 +53,7 @@ test("PostgreSQL restarted under an API process and a worker process (events ove
   const own = await startPgCluster();
   // A worker that would look for runs only every 20 s by itself: runs after the restart go through
   // fast only if the LISTEN connection is back.
-  const env = { DATABASE_URL: own.url, FRACTAL_WORKER_POLL_MS: "20000" };
+  const env = { DATABASE_URL: own.url, FRACTAL_WORKER_POLL_MS: "20000", LOG_LEVEL: "info" };
   const api = await spawnServer({ env, args: ["--no-worker"] });
   const worker = await spawnServer({ command: "worker", env, args: ["--no-migrate"] });
   try {
@@ -79,7 +79,11 @@ test("PostgreSQL restarted under an API process and a worker process (events ove
       }
       expect(status).toBe(200);
     }
-    await Bun.sleep(1000); // the LISTEN connection's backoff
+    // Each process says when its LISTEN connection is back (its backoff may outlast the pool's).
+    for (const p of [api, worker]) {
+      for (let i = 0; i < 200 && !p.output().includes("LISTEN connection back"); i++) await Bun.sleep(50);
+      expect(p.output()).toContain("LISTEN connection back");
+    }
     const after = await ask();
     expect(after.reply).toBe("You said: tea");
     expect(after.ms).toBeLessThan(5_000);
