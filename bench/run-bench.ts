@@ -9,6 +9,7 @@
  * /metrics before and after.
  */
 import { Client } from "@langchain/langgraph-sdk";
+import { pool } from "./pool.ts";
 
 const url = process.argv[2] ?? process.env.FRACTAL_URL ?? "http://127.0.0.1:2024";
 const runs = Number(process.env.BENCH_RUNS ?? 400);
@@ -23,20 +24,6 @@ const pct = (xs: number[], p: number) => {
 };
 const round = (x: number) => Math.round(x * 10) / 10;
 const progress = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
-
-async function pool<T>(count: number, width: number, job: (i: number) => Promise<T>): Promise<T[]> {
-  const out: T[] = [];
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: width }, async () => {
-      while (next < count) {
-        const i = next++;
-        out[i] = await job(i);
-      }
-    }),
-  );
-  return out;
-}
 
 async function statelessWait() {
   progress(`stateless runs/wait: ${runs} runs at concurrency ${concurrency}`);

@@ -137,7 +137,9 @@ async function openSignals(config: Config, logger: Logger, database: Database) {
       close: async () => {},
     };
   }
-  if (config.events === "postgres" && config.storage.kind === "postgres") {
+  if (config.events === "postgres") {
+    // loadConfig refuses FRACTAL_EVENTS=postgres without DATABASE_URL.
+    if (config.storage.kind !== "postgres") throw new Error("FRACTAL_EVENTS=postgres needs DATABASE_URL");
     const log = logger.child({ component: "pg-signals" });
     const listener = await createPgListener(config.storage.url, [RUN_EVENTS_CHANNEL, CONTROL_CHANNEL], (state) =>
       state === "lost"

@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { createTestDatabase, requireTestPostgresUrl } from "@fractal/infra/storage/testing/postgres";
 import { testRedisUrl } from "@fractal/infra/testing/redis";
 import { Client } from "@langchain/langgraph-sdk";
+import { pool } from "../../../bench/pool.ts";
 import { type ServerProcess, spawnServer } from "./harness.ts";
 import { readSse, type SseEvent } from "./sse.ts";
 
@@ -12,20 +13,6 @@ const RUNS_PER_THREAD = 4;
 const JOINED = 20;
 
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.floor((p / 100) * (xs.length - 1))] ?? 0;
-
-async function pool<T>(count: number, width: number, job: (i: number) => Promise<T>): Promise<T[]> {
-  const out: T[] = [];
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: width }, async () => {
-      while (next < count) {
-        const i = next++;
-        out[i] = await job(i);
-      }
-    }),
-  );
-  return out;
-}
 
 /** Every store item under a namespace prefix, page by page. */
 async function allItems(client: Client, prefix: string[]) {

@@ -21,6 +21,15 @@ export interface ReadOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * For a log that numbers a run's entries from 1 (event id + 1): the number of the last entry a
+ * reader has, from `after` (a Last-Event-ID; `-1`, none or not a number: nothing read yet).
+ */
+export function entriesRead(after: string | undefined): number {
+  const parsed = after === undefined ? Number.NaN : Number(after);
+  return Number.isInteger(parsed) && parsed >= 0 ? parsed + 1 : 0;
+}
+
 /** Where a run's events go: buffered for replay, delivered live to readers until the run closes. */
 export interface RunEventLog {
   /** Adds the run's next event (ids count from "0"); writes are ordered per run, whoever writes. */

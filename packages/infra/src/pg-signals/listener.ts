@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
+import { reconnectDelayMs } from "../reconnect.ts";
 
 export type NotificationListener = (payload: string) => void;
 
@@ -11,8 +12,6 @@ export type NotificationListener = (payload: string) => void;
 export interface PgListener {
   on(channel: string, listener: NotificationListener): () => void;
   onReconnect(listener: () => void): () => void;
-  /** Listeners by channel, to check nothing leaks. */
-  listeners(): number;
   close(): Promise<void>;
 }
 
@@ -45,7 +44,7 @@ export async function createPgListener(
 
   const reconnect = async () => {
     for (let attempt = 0; !closed; attempt++) {
-      await sleep(Math.min(50 * 2 ** Math.min(attempt, 10), 5_000));
+      await sleep(reconnectDelayMs(attempt));
       try {
         await connect();
         onState?.("ready");
@@ -75,7 +74,6 @@ export async function createPgListener(
       reconnectListeners.add(listener);
       return () => reconnectListeners.delete(listener);
     },
-    listeners: () => [...listeners.values()].reduce((n, s) => n + s.size, 0),
     async close() {
       closed = true;
       await client?.end().catch(() => {});

@@ -1,5 +1,5 @@
 import type pg from "pg";
-import type { ReadOptions, RunEventLog, StreamEvent } from "../run-events.ts";
+import { entriesRead, type ReadOptions, type RunEventLog, type StreamEvent } from "../run-events.ts";
 import type { PgListener } from "./listener.ts";
 
 export const RUN_EVENTS_CHANNEL = "fractal_run_events";
@@ -110,8 +110,7 @@ export function createPgRunEventLog(options: PgRunEventLogOptions): RunEventLog 
     handOff() {},
 
     async *read(runId, { after, signal }: ReadOptions = {}) {
-      const parsed = after === undefined ? Number.NaN : Number(after);
-      let cursor = Number.isInteger(parsed) && parsed >= 0 ? parsed + 1 : 0;
+      let cursor = entriesRead(after);
       let wakeUp: (() => void) | undefined;
       let woken = false;
       const waker = () => {

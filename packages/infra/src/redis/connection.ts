@@ -1,4 +1,5 @@
 import Redis from "ioredis";
+import { reconnectDelayMs } from "../reconnect.ts";
 
 /** The URL as it may be shown: without its password (`redis://user:***@host:6379/0`). */
 export function redactRedisUrl(url: string): string {
@@ -39,9 +40,6 @@ export interface ConnectRedisOptions {
   onState?: (state: "lost" | "ready", error?: unknown) => void;
 }
 
-/** Longest wait between reconnection attempts. */
-const MAX_BACKOFF_MS = 5_000;
-
 /**
  * Opens the two connections a process needs and waits until both answer. Once running, a lost
  * connection reconnects by itself with backoff (50 ms doubling to 5 s), and subscriptions are
@@ -54,7 +52,7 @@ export async function connectRedis(url: string, options: ConnectRedisOptions = {
       lazyConnect: true,
       // Commands wait for a reconnection rather than failing after a count of retries.
       maxRetriesPerRequest: null,
-      retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 10), MAX_BACKOFF_MS),
+      retryStrategy: reconnectDelayMs,
     });
   const commands = open("commands");
   const subscriber = open("subscriber");
@@ -62,19 +60,17 @@ export async function connectRedis(url: string, options: ConnectRedisOptions = {
   // Errors are reported through onState; without a listener ioredis would print each one.
   for (const c of connections) c.on("error", () => {});
   const timeoutMs = options.connectTimeoutMs ?? 5_000;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs);
+  });
   try {
-    await Promise.all(
-      connections.map((c) =>
-        Promise.race([
-          c.connect(),
-          new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs)),
-        ]),
-      ),
-    );
-    await commands.ping();
+    await Promise.race([Promise.all(connections.map((c) => c.connect())).then(() => commands.ping()), timeout]);
   } catch (error) {
     for (const c of connections) c.disconnect();
     throw new RedisUnavailableError(url, error);
+  } finally {
+    clearTimeout(timer);
   }
   let lost = false;
   const report = () => {

@@ -1,5 +1,5 @@
 import type Redis from "ioredis";
-import type { ReadOptions, RunEventLog, StreamEvent } from "../run-events.ts";
+import { entriesRead, type ReadOptions, type RunEventLog, type StreamEvent } from "../run-events.ts";
 import type { Subscriptions } from "./subscriptions.ts";
 
 export interface RedisRunEventLogOptions {
@@ -110,21 +110,20 @@ export function createRedisRunEventLog(options: RedisRunEventLogOptions): RunEve
     handOff() {},
 
     async *read(runId, { after, signal }: ReadOptions = {}) {
-      const parsed = after === undefined ? Number.NaN : Number(after);
       /** The number of the last entry read (event id + 1). */
-      let cursor = Number.isInteger(parsed) && parsed >= 0 ? parsed + 1 : 0;
+      let cursor = entriesRead(after);
       const arrived: Entry[] = [];
       let wakeUp: (() => void) | undefined;
       const waker = () => wakeUp?.();
-      const stopOnAbort = () => wakeUp?.();
-      signal?.addEventListener("abort", stopOnAbort);
+      signal?.addEventListener("abort", waker);
       wakers.add(waker);
       readers++;
-      const unsubscribe = await subscriptions.subscribe(keys(runId)[2] as string, (message) => {
-        arrived.push(fromMessage(message));
-        wakeUp?.();
-      });
+      let unsubscribe = () => {};
       try {
+        unsubscribe = await subscriptions.subscribe(keys(runId)[2] as string, (message) => {
+          arrived.push(fromMessage(message));
+          wakeUp?.();
+        });
         // What the stream holds first; then what is published, filling any gap from the stream.
         let pending = await entriesAfter(runId, cursor);
         while (!signal?.aborted && !disposed) {
@@ -155,7 +154,7 @@ export function createRedisRunEventLog(options: RedisRunEventLogOptions): RunEve
       } finally {
         readers--;
         wakers.delete(waker);
-        signal?.removeEventListener("abort", stopOnAbort);
+        signal?.removeEventListener("abort", waker);
         unsubscribe();
       }
     },
