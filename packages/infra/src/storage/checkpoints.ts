@@ -1,55 +1,14 @@
-import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
+import type { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
 import { type Kysely, sql } from "kysely";
 import type pg from "pg";
+import { RuntimeCheckpointSaver } from "./checkpoint-saver.ts";
 import { toJson } from "./json.ts";
 
 const CHECKPOINT_TABLES = ["checkpoints", "checkpoint_blobs", "checkpoint_writes"] as const;
 
-/**
- * PostgresSaver with channel versions unique per write. The stock saver counts versions 1, 2, 3…
- * and stores blobs under (thread, ns, channel, version) with ON CONFLICT DO NOTHING, so two
- * branches forked from one checkpoint reach the same version and the second branch's values are
- * silently dropped (langgraphjs issue 1812). A zero-padded counter keeps versions ordered as
- * strings; a random suffix keeps sibling branches apart.
- */
-export class ForkSafePostgresSaver extends PostgresSaver {
-  /**
-   * Stamps the writing run's id on each checkpoint, so a rollback can remove exactly that run's, and
-   * the run's metadata (its own, assistant_id, graph_id), so history can be filtered by it as on the
-   * Platform. LangGraph's internal keys (`langgraph_*`, `__*`) stay out.
-   */
-  override put(...args: Parameters<PostgresSaver["put"]>): ReturnType<PostgresSaver["put"]> {
-    const [config, checkpoint, metadata, newVersions] = args;
-    const runId = config.configurable?.run_id;
-    const inherited: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(config.metadata ?? {})) {
-      if (!key.startsWith("langgraph_") && !key.startsWith("__")) inherited[key] = value;
-    }
-    // CheckpointMetadata declares no extra keys, but the saver stores the whole object.
-    const stamped = {
-      ...inherited,
-      ...metadata,
-      ...(typeof runId === "string" ? { run_id: runId } : {}),
-    } as typeof metadata;
-    return super.put(config, checkpoint, stamped, newVersions);
-  }
-
-  // @ts-expect-error PostgresSaver is typed for numeric versions; LangGraph accepts string ones.
-  override getNextVersion(current: string | number | undefined): string {
-    const counter =
-      current === undefined
-        ? 0
-        : typeof current === "number"
-          ? current
-          : Number.parseInt(current.split(".")[0] ?? "0", 10);
-    const suffix = crypto.getRandomValues(new Uint32Array(2)).join("").padStart(20, "0").slice(0, 20);
-    return `${String(counter + 1).padStart(32, "0")}.${suffix}`;
-  }
-}
-
 /** The LangGraph checkpointer on the shared pool, plus the whole-thread operations the API needs. */
 export interface Checkpoints {
-  /** A ForkSafePostgresSaver, typed as the stock saver that LangGraph's compile() accepts. */
+  /** A RuntimeCheckpointSaver, typed as the stock saver that LangGraph's compile() accepts. */
   readonly saver: PostgresSaver;
   setup(): Promise<void>;
   /** Copies every checkpoint, blob and pending write of one thread to another. */
@@ -86,7 +45,7 @@ async function deleteUnreferencedBlobs(trx: Kysely<unknown>, threadId: string): 
 }
 
 export function createCheckpoints(pool: pg.Pool, db: Kysely<unknown>): Checkpoints {
-  const saver = new ForkSafePostgresSaver(pool) as unknown as PostgresSaver;
+  const saver = new RuntimeCheckpointSaver(pool) as unknown as PostgresSaver;
   return {
     saver,
     setup: () => saver.setup(),

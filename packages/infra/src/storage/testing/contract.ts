@@ -388,6 +388,69 @@ export function describeStorageContract(name: string, open: () => Promise<Databa
       );
     });
 
+    test("a checkpoint with its blobs, and a task's writes, are one statement each and read back whole", async () => {
+      const saver = storage.checkpoints.saver;
+      const next = (v?: string) => (saver as unknown as { getNextVersion(v?: string): string }).getNextVersion(v);
+      const config = { configurable: { thread_id: crypto.randomUUID(), checkpoint_ns: "" } };
+      const versions = { thé: next(), nested: next(), gone: next() };
+      const values = { thé: "x".repeat(100_000), nested: { list: [1, "ü", null], deep: { ok: true } } };
+      const pool = storage.database.pool;
+      const query = pool.query;
+      let statements = 0;
+      pool.query = ((...args: Parameters<typeof query>) => {
+        statements++;
+        return (query as (...a: unknown[]) => unknown).apply(pool, args);
+      }) as typeof query;
+      try {
+        const saved = await saver.put(
+          config,
+          {
+            v: 4,
+            id: "1ef00000-0000-6000-8000-0000000000a1",
+            ts: new Date().toISOString(),
+            channel_values: values,
+            channel_versions: versions,
+            versions_seen: {},
+          },
+          { source: "input", step: -1, parents: {} },
+          versions,
+        );
+        expect(statements).toBe(1);
+        // A special channel written twice in one call keeps the last value (the stock saver's upsert order).
+        await saver.putWrites(
+          saved,
+          [
+            ["__interrupt__", 1],
+            ["__interrupt__", 2],
+          ],
+          "task-a",
+        );
+        await saver.putWrites(
+          saved,
+          [
+            ["thé", "y"],
+            ["nested", "z"],
+          ],
+          "task-b",
+        );
+        expect(statements).toBe(3);
+      } finally {
+        pool.query = query;
+      }
+      const tuple = await saver.getTuple(config);
+      // `gone` has a version but no value: it reads back absent, as from the stock saver.
+      expect(tuple?.checkpoint.channel_values).toEqual(values);
+      expect(tuple?.pendingWrites).toEqual([
+        ["task-a", "__interrupt__", 2],
+        ["task-b", "thé", "y"],
+        ["task-b", "nested", "z"],
+      ]);
+      const listed = [];
+      for await (const entry of saver.list(config)) listed.push(entry);
+      expect(listed.map((entry) => entry.checkpoint.channel_values)).toEqual([values]);
+      expect(listed[0]?.pendingWrites).toEqual(tuple?.pendingWrites);
+    });
+
     test("deleting a run's checkpoints leaves the thread as it was before the run, with no orphans", async () => {
       const saver = storage.checkpoints.saver;
       const threadId = crypto.randomUUID();
