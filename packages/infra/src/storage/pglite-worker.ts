@@ -12,6 +12,13 @@ import type { WorkerReply, WorkerRequest } from "./pglite-protocol.ts";
 const port = parentPort;
 if (!port) throw new Error("pglite-worker.ts runs as a worker thread");
 
+/**
+ * PostgreSQL settings of the embedded database. PGlite's WebAssembly memory only grows, so the
+ * buffer cache (PostgreSQL's default is 128 MB) sets how large the process becomes under load;
+ * pages it evicts are still in the operating system's file cache.
+ */
+const EMBEDDED_SETTINGS = ["shared_buffers=32MB"];
+
 let db: PGlite | undefined;
 let queue: Promise<unknown> = Promise.resolve();
 
@@ -22,7 +29,11 @@ async function handle(request: WorkerRequest): Promise<void> {
     if (request.op === "open") {
       db = await PGlite.create(request.dataDir === "memory" ? "memory://" : request.dataDir, {
         extensions: { vector },
+        postgresqlconf: EMBEDDED_SETTINGS.join("\n"),
       });
+      // Creating a data directory runs initdb in a WebAssembly instance of its own (~500 MB) that
+      // nothing references afterwards: collect it now instead of whenever the heap next fills.
+      Bun.gc(true);
       reply({ id: request.id });
     } else if (request.op === "exec") {
       if (!db) throw new Error("database is not open");

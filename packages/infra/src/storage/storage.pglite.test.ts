@@ -21,6 +21,16 @@ test("pglite loads pgvector", async () => {
   }
 });
 
+test("the embedded database keeps a 32 MB buffer cache (its WebAssembly memory never shrinks)", async () => {
+  const database = await openDatabase({ kind: "pglite", dataDir: "memory" });
+  try {
+    const result = await sql<{ shared_buffers: string }>`show shared_buffers`.execute(database.db);
+    expect(result.rows[0]?.shared_buffers).toBe("32MB");
+  } finally {
+    await database.close();
+  }
+});
+
 test("a second open of the same data dir fails with a clear message, and the data survives", async () => {
   const dir = mkdtempSync(join(tmpdir(), "fractal-lock-"));
   try {
