@@ -38,7 +38,7 @@ test("a run whose worker stopped (lease expired) goes back to the queue, then en
   expect((await engine.storage.runs.claim("gone-worker", 1))?.run_id).toBe(run.run_id);
   await Bun.sleep(20);
   const maintenance = maintenanceOf(2);
-  expect(await maintenance.runOnce()).toEqual({ leases: 1, store_items: 0, threads: 0 });
+  expect(await maintenance.runOnce()).toEqual({ leases: 1, store_items: 0, threads: 0, vacuumed: true });
   expect((await engine.storage.runs.get(run.thread_id, run.run_id)).status).toBe("pending");
   // A live lease is left alone.
   expect((await engine.storage.runs.claim("live-worker", 60_000))?.run_id).toBe(run.run_id);
@@ -100,4 +100,12 @@ test("start() runs the jobs on its interval and stop() waits for the pass in pro
   }
   await maintenance.stop();
   expect(code).toBe("not_found");
+});
+
+test("the embedded database is vacuumed on the first pass, then once per vacuumEveryMs", async () => {
+  const maintenance = createMaintenance({ ...engine, vacuumEveryMs: 200 });
+  expect((await maintenance.runOnce()).vacuumed).toBe(true);
+  expect((await maintenance.runOnce()).vacuumed).toBe(false);
+  await Bun.sleep(250);
+  expect((await maintenance.runOnce()).vacuumed).toBe(true);
 });

@@ -13,6 +13,8 @@ export interface MaintenanceOptions {
   intervalMs?: number;
   /** A run whose lease expired this many times ends `error` instead of going back to the queue. */
   maxAttempts?: number;
+  /** How often the embedded database is vacuumed (60 s); PostgreSQL's autovacuum needs nothing. */
+  vacuumEveryMs?: number;
 }
 
 /** One maintenance job: returns what it did, for the log and for tests. */
@@ -22,14 +24,15 @@ export interface Maintenance {
   start(): void;
   stop(): Promise<void>;
   /** Runs every job once, in order, and returns how many items each touched. */
-  runOnce(): Promise<{ leases: number; store_items: number; threads: number }>;
+  runOnce(): Promise<{ leases: number; store_items: number; threads: number; vacuumed: boolean }>;
 }
 
 /**
  * The database's housekeeping, separate from executing runs so that every process runs it (an API
  * process without a worker too): runs whose worker stopped go back to the queue (or end `error`
- * after `maxAttempts`), expired store items and threads are deleted. Any number of processes may
- * run it on one database; each job is safe to repeat.
+ * after `maxAttempts`), expired store items and threads are deleted, and the embedded database is
+ * vacuumed once a minute. Any number of processes may run it on one database; each job is safe to
+ * repeat.
  */
 export function createMaintenance(options: MaintenanceOptions): Maintenance {
   const { storage, control, events } = options;
@@ -67,9 +70,22 @@ export function createMaintenance(options: MaintenanceOptions): Maintenance {
     return deleted;
   };
 
+  /** The embedded database has no autovacuum: deleted rows' space is reclaimed here (VACUUM). */
+  let lastVacuum = Number.NEGATIVE_INFINITY;
+  const vacuum = async () => {
+    if (performance.now() - lastVacuum < (options.vacuumEveryMs ?? 60_000)) return false;
+    lastVacuum = performance.now();
+    return storage.database.vacuum();
+  };
+
   let timer: ReturnType<typeof setInterval> | undefined;
   let pass: Promise<unknown> = Promise.resolve();
-  const runOnce = async () => ({ leases: await leases(), store_items: await storeItems(), threads: await threads() });
+  const runOnce = async () => ({
+    leases: await leases(),
+    store_items: await storeItems(),
+    threads: await threads(),
+    vacuumed: await vacuum(),
+  });
   const tick = () => {
     pass = runOnce().catch((error: unknown) => logger.error("maintenance failed", { error }));
   };

@@ -19,6 +19,13 @@ export interface Database {
    * for a stuck in-memory one) and how often it restarted; PostgreSQL is always `ok` here.
    */
   health(): { state: "ok" | "restarting" | "failed"; restarts: number };
+  /**
+   * Reclaims the space of deleted and updated rows (`VACUUM`) on the embedded database, which runs
+   * PostgreSQL in single-user mode, without autovacuum: without it every stateless run's deleted
+   * thread and run stay in the tables and the data dir grows for ever. False on PostgreSQL, whose
+   * autovacuum does it.
+   */
+  vacuum(): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -137,6 +144,11 @@ function wrap(
       }
     },
     health,
+    async vacuum() {
+      if (kind !== "pglite") return false;
+      await pool.query("vacuum");
+      return true;
+    },
     close: () => {
       closed ??= shutdown(db);
       return closed;

@@ -31,6 +31,28 @@ test("the embedded database keeps a 32 MB buffer cache (its WebAssembly memory n
   }
 });
 
+test("vacuum lets the embedded database reuse the space of deleted rows; PostgreSQL leaves it to autovacuum", async () => {
+  const database = await openDatabase({ kind: "pglite", dataDir: "memory" });
+  try {
+    const storage = await createStorage(database, { migrate: true });
+    const size = async () =>
+      Number((await sql<{ n: string }>`select pg_total_relation_size('threads') as n`.execute(database.db)).rows[0]?.n);
+    const churn = async () => {
+      for (let i = 0; i < 500; i++) await storage.threads.create({ thread_id: crypto.randomUUID() });
+      await sql`delete from threads`.execute(database.db);
+      expect(await database.vacuum()).toBe(true);
+      return size();
+    };
+    await churn();
+    const settled = await churn();
+    // Without vacuum every round adds the deleted rows' pages again.
+    expect(await churn()).toBe(settled);
+    expect(await churn()).toBe(settled);
+  } finally {
+    await database.close();
+  }
+});
+
 test("a second open of the same data dir fails with a clear message, and the data survives", async () => {
   const dir = mkdtempSync(join(tmpdir(), "fractal-lock-"));
   try {
