@@ -12,6 +12,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { freePort } from "@fractal/infra/testing/free-port";
+import { waitForOk } from "@fractal/infra/testing/wait-for-ok";
 import pg from "pg";
 
 const root = resolve(import.meta.dir, "..");
@@ -20,29 +22,6 @@ const devCli = join(root, "packages/graphs/node_modules/@langchain/langgraph-cli
 const modes = (process.env.BENCH_MODES ?? "embedded,postgres,js-dev").split(",");
 const databaseUrl = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL;
 const say = (msg: string) => process.stderr.write(`compare: ${msg}\n`);
-
-function freePort(): number {
-  const socket = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const { port } = socket;
-  socket.stop(true);
-  return port;
-}
-
-async function waitReady(url: string, proc: Bun.Subprocess, what: string) {
-  const deadline = Date.now() + 120_000;
-  while (Date.now() < deadline) {
-    if (proc.exitCode !== null) throw new Error(`${what} exited with ${proc.exitCode}`);
-    if (
-      await fetch(`${url}/ok`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      return;
-    await Bun.sleep(250);
-  }
-  throw new Error(`${what} did not answer /ok within 120 s`);
-}
 
 /** Starts a server, benchmarks it, stops it; the bench's JSON line with the mode in front. */
 async function benchOne(mode: string, argv: string[], env: Record<string, string | undefined>, cwd: string) {
@@ -53,7 +32,7 @@ async function benchOne(mode: string, argv: string[], env: Record<string, string
     { cwd, env: { ...process.env, ...env }, stdout: "ignore", stderr: "ignore" },
   );
   try {
-    await waitReady(url, server, mode);
+    await waitForOk(url, server, mode);
     say(`${mode}: server on ${url} (pid ${server.pid})`);
     const bench = Bun.spawn(["bun", join(import.meta.dir, "run-bench.ts"), url], {
       env: { ...process.env, BENCH_PID: String(server.pid), ...(mode === "js-dev" ? jsDevOptions() : {}) },

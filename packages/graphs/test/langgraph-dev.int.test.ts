@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { freePort } from "@fractal/infra/testing/free-port";
+import { waitForOk } from "@fractal/infra/testing/wait-for-ok";
 import { Client } from "@langchain/langgraph-sdk";
 import type { Subprocess } from "bun";
 
@@ -42,19 +43,7 @@ beforeAll(async () => {
   };
   void collect(server.stdout as ReadableStream<Uint8Array>);
   void collect(server.stderr as ReadableStream<Uint8Array>);
-  const deadline = Date.now() + 120_000;
-  while (Date.now() < deadline) {
-    if (server.exitCode !== null) throw new Error(`langgraph dev exited with ${server.exitCode}:\n${output}`);
-    if (
-      await fetch(`${url}/ok`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      return;
-    await Bun.sleep(250);
-  }
-  throw new Error(`langgraph dev did not start in time:\n${output}`);
+  await waitForOk(url, server, "langgraph dev", 120_000, () => `:\n${output}`);
 }, 150_000);
 
 afterAll(async () => {
