@@ -32,8 +32,9 @@ async function handle(request: WorkerRequest): Promise<void> {
         postgresqlconf: EMBEDDED_SETTINGS.join("\n"),
       });
       // Creating a data directory runs initdb in a WebAssembly instance of its own (~500 MB) that
-      // nothing references afterwards: collect it now instead of whenever the heap next fills.
-      Bun.gc(true);
+      // nothing references afterwards: collect it now instead of whenever the heap next fills. On
+      // Bun; Node (the published package) has no such call without --expose-gc.
+      (globalThis as { Bun?: { gc(force: boolean): void } }).Bun?.gc(true);
       reply({ id: request.id });
     } else if (request.op === "exec") {
       if (!db) throw new Error("database is not open");
