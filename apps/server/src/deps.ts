@@ -252,7 +252,13 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
                 waited_ms: event.waitedMs,
               });
             } else if (event.kind === "restarted") logger.warn("embedded database restarted", { ms: event.ms });
-            else logger.error("embedded database restart failed; retrying on the next request", { error: event.error });
+            else if (event.kind === "recycled") {
+              logger.info("embedded database thread replaced while idle (sheds PGlite's per-statement garbage)", {
+                statements: event.statements,
+                ms: event.ms,
+              });
+            } else
+              logger.error("embedded database restart failed; retrying on the next request", { error: event.error });
           },
         }
       : {

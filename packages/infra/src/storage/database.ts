@@ -48,7 +48,10 @@ export type DatabaseOptions =
        * is bounded by it too.
        */
       statementTimeoutMs?: number;
-      /** The watchdog's findings (stuck, restarted, restart failed), for the log. */
+      /** When an idle thread is replaced to shed PGlite's per-statement garbage (see PGliteThreadOptions). */
+      recycleAfterStatements?: number;
+      recycleIdleMs?: number;
+      /** The watchdog's findings (stuck, restarted, restart failed, recycled), for the log. */
       onEvent?: (event: PGliteEvent) => void;
     };
 
@@ -80,7 +83,12 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     // PGlite runs on its own thread; pg talks to it through an in-process socket. One session:
     // the embedded backend serves one connection at a time, and it is kept open.
     const timeoutMs = options.statementTimeoutMs ?? 30_000;
-    const thread = await openPGliteThread(options.dataDir, { watchdogMs: timeoutMs, onEvent: options.onEvent });
+    const thread = await openPGliteThread(options.dataDir, {
+      watchdogMs: timeoutMs,
+      onEvent: options.onEvent,
+      recycleAfterStatements: options.recycleAfterStatements,
+      recycleIdleMs: options.recycleIdleMs,
+    });
     const pool = new pg.Pool({
       max: 1,
       idleTimeoutMillis: 0,

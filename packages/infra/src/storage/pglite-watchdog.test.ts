@@ -121,3 +121,49 @@ test("close() returns within its bound while a statement never returns", async (
   expect(performance.now() - began).toBeLessThan(10_000);
   await stuck;
 }, 30_000);
+
+test("after recycleAfterStatements an idle thread is replaced on its files: never under load or in a transaction, no statement fails", async () => {
+  const events: PGliteEvent[] = [];
+  const database = await openDatabase({
+    kind: "pglite",
+    dataDir: tempDir(),
+    statementTimeoutMs: WATCHDOG_MS,
+    recycleAfterStatements: 20,
+    recycleIdleMs: 150,
+    onEvent: (event) => events.push(event),
+  });
+  cleanups.push(() => database.close());
+  const storage = await createStorage(database, { migrate: true });
+  const recycled = () => events.filter((e) => e.kind === "recycled").length;
+  const kept = crypto.randomUUID();
+  await storage.threads.create({ thread_id: kept });
+
+  // Under steady load the thread is never idle long enough.
+  const before = recycled();
+  const loadUntil = performance.now() + 600;
+  while (performance.now() < loadUntil) {
+    await database.pool.query("select 1");
+    await Bun.sleep(20);
+  }
+  expect(recycled()).toBe(before);
+
+  // An idle session inside a transaction holds it off; its work survives the recycle after commit.
+  await until(() => recycled() > before);
+  const client = await database.pool.connect();
+  await client.query("begin");
+  await client.query("create table scratch (n int)");
+  await client.query("insert into scratch values (1)");
+  for (let i = 0; i < 25; i++) await client.query("select 1");
+  const held = recycled();
+  await Bun.sleep(600);
+  expect(recycled()).toBe(held);
+  await client.query("commit");
+  client.release();
+  await until(() => recycled() > held);
+
+  // The new thread serves the same files; statements sent right after the swap all succeed.
+  const answers = await Promise.all(Array.from({ length: 10 }, () => storage.threads.get(kept)));
+  expect(answers.map((t) => t.thread_id)).toEqual(Array(10).fill(kept));
+  expect((await database.pool.query("select n from scratch")).rows).toEqual([{ n: 1 }]);
+  expect(database.health()).toEqual({ state: "ok", restarts: 0 });
+}, 30_000);
