@@ -21,6 +21,7 @@ test("bench/compare.ts prints one JSON line per mode with every figure", async (
       BENCH_CONCURRENCY: "2",
       BENCH_SOAK: "10,20",
       BENCH_JS_DEV_SOAK: "4,4",
+      BENCH_IDLE_S: "0",
     },
     stdout: "pipe",
     stderr: "pipe",
@@ -43,6 +44,7 @@ test("bench/compare.ts prints one JSON line per mode with every figure", async (
     // Read before toMatchObject: Bun's asymmetric matchers may replace the values they match.
     expect(memory.rss_after_bench_mb).toBeGreaterThan(10);
     expect(memory.soak_ratio).toBeGreaterThan(0);
+    expect(memory.rss_after_0s_idle_mb).toBeGreaterThan(10);
     expect(longThread.messages).toBe(12);
     expect(figures).toMatchObject({
       stateless_wait: { runs_per_s: expect.any(Number), p50_ms: expect.any(Number), p95_ms: expect.any(Number) },

@@ -7,8 +7,9 @@
  * Options (env): BENCH_RUNS (stateless wait runs, 400), BENCH_BACKGROUND (background runs, 400),
  * BENCH_CONCURRENCY (8), BENCH_TURNS (chat turns on one thread, 200), BENCH_SAMPLES (streams timed
  * for the first event, 50), BENCH_SOAK ("1000,10000": stateless runs before the first and the second
- * memory reading; "0" skips it), BENCH_PID (read memory from /proc for this process tree instead of
- * the server's /metrics).
+ * memory reading; "0" skips it), BENCH_IDLE_S (seconds idle after the soak before a last memory
+ * reading, 10), BENCH_PID (read memory from /proc for this process tree instead of the server's
+ * /metrics).
  */
 import { Client } from "@langchain/langgraph-sdk";
 import { pool } from "./pool.ts";
@@ -21,6 +22,7 @@ const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const turns = Number(process.env.BENCH_TURNS ?? 200);
 const samples = Number(process.env.BENCH_SAMPLES ?? 50);
 const soak = (process.env.BENCH_SOAK ?? "1000,10000").split(",").map(Number);
+const idleSeconds = Number(process.env.BENCH_IDLE_S ?? 10);
 const pid = process.env.BENCH_PID ? Number(process.env.BENCH_PID) : undefined;
 const client = new Client({ apiUrl: url, callerOptions: { maxConcurrency: 64, maxRetries: 0 } });
 
@@ -147,10 +149,14 @@ async function memorySoak() {
   const afterFirst = await rssMb();
   await statelessRuns(more);
   const afterMore = await rssMb();
+  // Then idle: what a server that had a busy spell holds (the embedded thread is recycled when idle).
+  progress(`memory: ${idleSeconds} s idle`);
+  await Bun.sleep(idleSeconds * 1000);
   return {
     [`rss_after_${first}_mb`]: afterFirst,
     [`rss_after_${first + more}_mb`]: afterMore,
     soak_ratio: Math.round((afterMore / afterFirst) * 100) / 100,
+    [`rss_after_${idleSeconds}s_idle_mb`]: await rssMb(),
   };
 }
 
