@@ -21,7 +21,7 @@ export interface PGliteThreadOptions {
   watchdogMs?: number;
   /**
    * PGlite 0.5 keeps about 450 bytes of JavaScript heap per statement it executes, which no garbage
-   * collection frees. After this many statements (200,000, about 90 MB) the thread is replaced by a
+   * collection frees. After this many statements (50,000, about 22 MB) the thread is replaced by a
    * fresh one on the same files at the next idle moment: no statement waiting or in flight, no
    * session inside a transaction, nothing executed for `recycleIdleMs` (150 ms: the background
    * pollers leave gaps of about 250 ms between their statements; a server under load has none). A file-backed
@@ -143,7 +143,7 @@ export async function openPGliteThread(dataDir: string, options: PGliteThreadOpt
   let recycles = 0;
   /** Statement batches written by a session but not yet handed to a thread (waiting in ready()). */
   let handingOver = 0;
-  const recycleAfter = options.recycleAfterStatements ?? 200_000;
+  const recycleAfter = options.recycleAfterStatements ?? 50_000;
   const recycleIdleMs = options.recycleIdleMs ?? 150;
 
   /**
