@@ -252,7 +252,11 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
                 waited_ms: event.waitedMs,
               });
             } else if (event.kind === "restarted") logger.warn("embedded database restarted", { ms: event.ms });
-            else if (event.kind === "recycled") {
+            else if (event.kind === "crashed") {
+              logger.error("embedded database thread ended unexpectedly; failing its statements and restarting it", {
+                error: event.error,
+              });
+            } else if (event.kind === "recycled") {
               logger.info("embedded database thread replaced while idle (sheds PGlite's per-statement garbage)", {
                 statements: event.statements,
                 ms: event.ms,

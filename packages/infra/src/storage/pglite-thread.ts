@@ -10,7 +10,8 @@ export type PGliteEvent =
   | { kind: "stuck"; waitedMs: number }
   | { kind: "restarted"; ms: number }
   | { kind: "restart_failed"; error: Error }
-  | { kind: "recycled"; statements: number; ms: number };
+  | { kind: "recycled"; statements: number; ms: number }
+  | { kind: "crashed"; error: Error };
 
 export interface PGliteThreadOptions {
   /**
@@ -47,6 +48,8 @@ export interface PGliteThread {
   recycles(): number;
   /** Closes the database; a thread that does not answer within `boundMs` (the watchdog's) is terminated. */
   close(boundMs?: number): Promise<void>;
+  /** Ends the database thread as a crash would (for tests of the restart). */
+  crashForTests(): void;
 }
 
 const OPEN_BOUND_MS = 120_000;
@@ -67,6 +70,8 @@ class Generation {
   lastProgress = performance.now();
   /** Statement batches executed on this thread. */
   executed = 0;
+  /** Called when the thread ends without having been failed first (a crash, not a close or a restart). */
+  onLost?: () => void;
 
   constructor() {
     // Source runs (Bun) load the .ts worker; the built package ships it as .js.
@@ -80,10 +85,13 @@ class Generation {
       if (message.error !== undefined) entry.reject(new Error(message.error));
       else entry.resolve(message);
     });
-    this.worker.on("error", (error: Error) =>
-      this.fail(new Error(`embedded database thread failed: ${error.message}`)),
-    );
-    this.worker.on("exit", (code) => this.fail(new Error(`embedded database thread exited with code ${code}`)));
+    const ended = (why: string) => {
+      const lost = this.#failure === undefined;
+      this.fail(new EmbeddedDatabaseStuckError(`the embedded database thread ${why}; it is being restarted`));
+      if (lost) this.onLost?.();
+    };
+    this.worker.on("error", (error: Error) => ended(`failed: ${error.message}`));
+    this.worker.on("exit", (code) => ended(`exited with code ${code}`));
   }
 
   get busy(): boolean {
@@ -135,7 +143,22 @@ export async function openPGliteThread(dataDir: string, options: PGliteThreadOpt
     }
   };
 
-  let current: Generation = await start();
+  /** A thread that dies on its own is treated as stuck: its statements fail (503) and it is reopened. */
+  const adopt = (generation: Generation): Generation => {
+    generation.onLost = () => {
+      if (closed || generation !== current) return;
+      emit({ kind: "crashed", error: new Error("the embedded database thread ended unexpectedly") });
+      broken = new EmbeddedDatabaseStuckError(
+        reopenable
+          ? "the embedded database is restarting"
+          : "the in-memory embedded database's thread ended; its data is gone",
+      );
+      if (reopenable) reopen().catch(() => {});
+    };
+    return generation;
+  };
+
+  let current: Generation = adopt(await start());
   let reopening: Promise<Generation> | undefined;
   /** Set when the watchdog stopped a stuck thread; cleared by the reopen that replaces it. */
   let broken: Error | undefined;
@@ -158,7 +181,7 @@ export async function openPGliteThread(dataDir: string, options: PGliteThreadOpt
         await generation.call({ op: "close" }).catch(() => {});
         generation.fail(new Error("the embedded database thread was replaced (recycled)"));
         await generation.worker.terminate();
-        current = await start();
+        current = adopt(await start());
         recycles++;
         emit({ kind: "recycled", statements: generation.executed, ms: Math.round(performance.now() - began) });
         return current;
@@ -186,7 +209,7 @@ export async function openPGliteThread(dataDir: string, options: PGliteThreadOpt
     reopening ??= (async () => {
       const began = performance.now();
       try {
-        current = await start();
+        current = adopt(await start());
         broken = undefined;
         restarts++;
         emit({ kind: "restarted", ms: Math.round(performance.now() - began) });
@@ -269,6 +292,7 @@ export async function openPGliteThread(dataDir: string, options: PGliteThreadOpt
       return socket;
     },
     state: () => (reopening || broken ? (reopenable ? "restarting" : "failed") : "ok"),
+    crashForTests: () => current.worker.postMessage({ op: "exit", id: -1 }),
     restarts: () => restarts,
     recycles: () => recycles,
     async close(boundMs = watchdogMs) {

@@ -5,8 +5,9 @@ import { afterEach, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import pg from "pg";
 import { type Database, openDatabase } from "./database.ts";
-import type { PGliteEvent } from "./pglite-thread.ts";
+import { openPGliteThread, type PGliteEvent } from "./pglite-thread.ts";
 import { createStorage } from "./storage.ts";
 import { rejection } from "./testing/rejection.ts";
 import { isDatabaseUnavailable } from "./unavailable.ts";
@@ -166,4 +167,26 @@ test("after recycleAfterStatements an idle thread is replaced on its files: neve
   expect(answers.map((t) => t.thread_id)).toEqual(Array(10).fill(kept));
   expect((await database.pool.query("select n from scratch")).rows).toEqual([{ n: 1 }]);
   expect(database.health()).toEqual({ state: "ok", restarts: 0 });
+}, 30_000);
+
+test("a database thread that dies fails its statements as unavailable and is reopened from its files", async () => {
+  const events: PGliteEvent[] = [];
+  const thread = await openPGliteThread(tempDir(), { watchdogMs: WATCHDOG_MS, onEvent: (e) => events.push(e) });
+  const pool = new pg.Pool({ max: 1, idleTimeoutMillis: 0, stream: () => thread.socket() } as pg.PoolConfig);
+  pool.on("error", () => {});
+  pool.on("connect", (client) => client.on("error", () => {}));
+  cleanups.push(async () => {
+    await pool.end().catch(() => {});
+    await thread.close();
+  });
+  await pool.query("create table kept (n int)");
+  await pool.query("insert into kept values (7)");
+
+  thread.crashForTests();
+  await until(() => events.some((e) => e.kind === "crashed"));
+  // A statement sent now waits for the thread reopened from the files, and sees what was committed.
+  expect((await pool.query("select n from kept")).rows).toEqual([{ n: 7 }]);
+  expect(events.map((e) => e.kind)).toEqual(["crashed", "restarted"]);
+  expect(thread.restarts()).toBe(1);
+  expect(thread.state()).toBe("ok");
 }, 30_000);

@@ -41,6 +41,8 @@ async function handle(request: WorkerRequest): Promise<void> {
       // The result may be a view into WebAssembly memory: copy it before handing it over.
       const out = (await db.execProtocolRaw(request.bytes)).slice();
       reply({ id: request.id, bytes: out }, [out.buffer]);
+    } else if (request.op === "exit") {
+      process.exit(1);
     } else {
       await db?.close();
       db = undefined;
