@@ -3,6 +3,7 @@ import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
 import type pg from "pg";
 
 type PutArgs = Parameters<PostgresSaver["put"]>;
+type WriteRow = Awaited<ReturnType<PostgresSaver["_dumpWrites"]>>[number];
 type Framed = Uint8Array | null | undefined;
 type Row = { channel_values?: unknown; pending_writes?: unknown };
 
@@ -53,12 +54,10 @@ export function unframe(framed: Framed, fields: number): (Uint8Array | undefined
 /** A row's blobs or writes as the stock loaders take them: framed here, arrays in the stock shape. */
 const tuples = <T>(value: unknown, fields: number): T =>
   (Array.isArray(value) || value == null ? value : unframe(value as Uint8Array, fields)) as T;
-type WriteRow = Awaited<ReturnType<PostgresSaver["_dumpWrites"]>>[number];
 
-/** `($a, $b, …)` for the next `count` parameters after `offset` already taken. */
-function placeholders(offset: number, count: number, casts: Record<number, string> = {}): string {
-  const names = Array.from({ length: count }, (_, i) => `$${offset + i + 1}${casts[i] ?? ""}`);
-  return `(${names.join(", ")})`;
+/** `$a, $b, …` for the next `count` parameters after the `taken` ones, with casts by position. */
+function nextParams(taken: number, count: number, casts: Record<number, string> = {}): string {
+  return Array.from({ length: count }, (_, i) => `$${taken + i + 1}${casts[i] ?? ""}`).join(", ");
 }
 
 /**
@@ -126,7 +125,7 @@ export class RuntimeCheckpointSaver extends PostgresSaver {
       storedMetadata,
     ];
     const blobRows = blobs.map(([, , channel, version, type, blob]) => {
-      const row = `($1, $2, ${placeholders(params.length, 4, { 3: "::bytea" }).slice(1)}`;
+      const row = `($1, $2, ${nextParams(params.length, 4, { 3: "::bytea" })})`;
       params.push(channel, version, type, blob ?? null);
       return row;
     });
@@ -159,7 +158,7 @@ export class RuntimeCheckpointSaver extends PostgresSaver {
     const rows: WriteRow[] = special ? [...new Map(dumped.map((w) => [w[4], w])).values()] : dumped;
     const params: unknown[] = [thread_id, checkpoint_ns, checkpoint_id, taskId];
     const values = rows.map(([, , , , idx, channel, type, blob]) => {
-      const row = `($1, $2, $3, $4, ${placeholders(params.length, 4, { 3: "::bytea" }).slice(1)}`;
+      const row = `($1, $2, $3, $4, ${nextParams(params.length, 4, { 3: "::bytea" })})`;
       params.push(idx, channel, type, blob);
       return row;
     });

@@ -25,8 +25,8 @@ export interface PGliteThreadOptions {
    * collection frees. After this many statements (50,000, about 22 MB) the thread is replaced by a
    * fresh one on the same files at the next idle moment: no statement waiting or in flight, no
    * session inside a transaction, nothing executed for `recycleIdleMs` (150 ms: the background
-   * pollers leave gaps of about 250 ms between their statements; a server under load has none). A file-backed
-   * database only; an in-memory one has nothing to reopen from.
+   * pollers leave gaps of about 250 ms between their statements; a server under load has none).
+   * A file-backed database only; an in-memory one has nothing to reopen from.
    */
   recycleAfterStatements?: number;
   recycleIdleMs?: number;
@@ -44,8 +44,6 @@ export interface PGliteThread {
   state(): "ok" | "restarting" | "failed";
   /** How many times the watchdog replaced the thread. */
   restarts(): number;
-  /** How many times an idle thread was replaced to shed PGlite's per-statement garbage. */
-  recycles(): number;
   /** Closes the database; a thread that does not answer within `boundMs` (the watchdog's) is terminated. */
   close(boundMs?: number): Promise<void>;
   /** Ends the database thread as a crash would (for tests of the restart). */
@@ -163,38 +161,10 @@ export async function openPGliteThread(dataDir: string, options: PGliteThreadOpt
   /** Set when the watchdog stopped a stuck thread; cleared by the reopen that replaces it. */
   let broken: Error | undefined;
   let restarts = 0;
-  let recycles = 0;
   /** Statement batches written by a session but not yet handed to a thread (waiting in ready()). */
   let handingOver = 0;
   const recycleAfter = options.recycleAfterStatements ?? 50_000;
   const recycleIdleMs = options.recycleIdleMs ?? 150;
-
-  /**
-   * Replaces an idle thread by a fresh one on the same files (see recycleAfterStatements). The old
-   * database is closed first (one PGlite per data dir), its sessions end (the pool opens new ones),
-   * and statements sent meanwhile wait for the new thread.
-   */
-  const recycle = (generation: Generation) => {
-    reopening = (async () => {
-      const began = performance.now();
-      try {
-        await generation.call({ op: "close" }).catch(() => {});
-        generation.fail(new Error("the embedded database thread was replaced (recycled)"));
-        await generation.worker.terminate();
-        current = adopt(await start());
-        recycles++;
-        emit({ kind: "recycled", statements: generation.executed, ms: Math.round(performance.now() - began) });
-        return current;
-      } catch (error) {
-        broken = new EmbeddedDatabaseStuckError("the embedded database is restarting");
-        emit({ kind: "restart_failed", error: error as Error });
-        throw error;
-      } finally {
-        reopening = undefined;
-      }
-    })();
-    reopening.catch(() => {});
-  };
 
   const recycleDue = (generation: Generation) =>
     reopenable &&
@@ -205,16 +175,22 @@ export async function openPGliteThread(dataDir: string, options: PGliteThreadOpt
     [...generation.sockets].every((socket) => socket.idle);
   let closed = false;
 
-  const reopen = (): Promise<Generation> => {
+  /**
+   * Puts a fresh thread on the same files in place of the current one, once for concurrent callers;
+   * statements sent meanwhile wait for it. `retire` first ends a thread that still runs (one PGlite
+   * per data dir). A failed open leaves the database broken, to be retried by the next request.
+   */
+  const replace = (done: (ms: number) => void, retire?: () => Promise<void>): Promise<Generation> => {
     reopening ??= (async () => {
       const began = performance.now();
       try {
+        await retire?.();
         current = adopt(await start());
         broken = undefined;
-        restarts++;
-        emit({ kind: "restarted", ms: Math.round(performance.now() - began) });
+        done(Math.round(performance.now() - began));
         return current;
       } catch (error) {
+        broken ??= new EmbeddedDatabaseStuckError("the embedded database is restarting");
         emit({ kind: "restart_failed", error: error as Error });
         throw error;
       } finally {
@@ -223,6 +199,27 @@ export async function openPGliteThread(dataDir: string, options: PGliteThreadOpt
     })();
     return reopening;
   };
+
+  /** After the watchdog stopped a stuck thread, or a thread ended on its own. */
+  const reopen = () =>
+    replace((ms) => {
+      restarts++;
+      emit({ kind: "restarted", ms });
+    });
+
+  /**
+   * Replaces an idle thread (see recycleAfterStatements): its database is closed, its sessions end
+   * (the pool opens new ones).
+   */
+  const recycle = (generation: Generation) =>
+    replace(
+      (ms) => emit({ kind: "recycled", statements: generation.executed, ms }),
+      async () => {
+        await generation.call({ op: "close" }).catch(() => {});
+        generation.fail(new Error("the embedded database thread was replaced (recycled)"));
+        await generation.worker.terminate();
+      },
+    ).catch(() => {});
 
   const watchdog = setInterval(
     () => {
@@ -294,7 +291,6 @@ export async function openPGliteThread(dataDir: string, options: PGliteThreadOpt
     state: () => (reopening || broken ? (reopenable ? "restarting" : "failed") : "ok"),
     crashForTests: () => current.worker.postMessage({ op: "exit", id: -1 }),
     restarts: () => restarts,
-    recycles: () => recycles,
     async close(boundMs = watchdogMs) {
       closed = true;
       clearInterval(watchdog);
@@ -323,6 +319,9 @@ const code = (c: string) => c.charCodeAt(0);
 /** Messages after which the backend answers: Sync, Flush, simple Query. */
 const ANSWERED = new Set([code("S"), code("H"), code("Q")]);
 const TERMINATE = code("X");
+/** ReadyForQuery, and its status byte for a session outside any transaction. */
+const READY_FOR_QUERY = code("Z");
+const IDLE = code("I");
 
 /** AuthenticationOk then ReadyForQuery (idle): the embedded backend needs no start-up exchange. */
 const HANDSHAKE = Buffer.from([...[code("R"), 0, 0, 0, 8, 0, 0, 0, 0], ...[code("Z"), 0, 0, 0, 5, code("I")]]);
@@ -343,7 +342,7 @@ class PGliteSocket extends Duplex {
   /** Batches sent and not yet answered. */
   #executing = 0;
   /** The backend's transaction status after the last answer: I (idle), T (in a transaction), E (failed one). */
-  #status = code("I");
+  #status = IDLE;
 
   constructor(exec: (bytes: Uint8Array) => Promise<Uint8Array>, reset: boolean) {
     super();
@@ -353,7 +352,7 @@ class PGliteSocket extends Duplex {
 
   /** Nothing sent or half-written, and not inside a transaction: the session may be ended. */
   get idle(): boolean {
-    return this.#executing === 0 && this.#held.length === 0 && this.#status === code("I");
+    return this.#executing === 0 && this.#held.length === 0 && this.#status === IDLE;
   }
 
   connect(): this {
@@ -418,7 +417,7 @@ class PGliteSocket extends Duplex {
       this.#executing--;
     }
     // An answer ends with ReadyForQuery ('Z', length 5, status) once the backend is ready again.
-    if (answer.length >= 6 && answer[answer.length - 6] === code("Z"))
+    if (answer.length >= 6 && answer[answer.length - 6] === READY_FOR_QUERY)
       this.#status = answer[answer.length - 1] as number;
     if (answer.length > 0) this.push(Buffer.from(answer.buffer, answer.byteOffset, answer.byteLength));
   }
