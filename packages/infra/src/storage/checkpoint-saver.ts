@@ -1,6 +1,7 @@
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
 import type pg from "pg";
+import { CheckpointSerializer } from "./checkpoint-serde";
 
 type PutArgs = Parameters<PostgresSaver["put"]>;
 type WriteRow = Awaited<ReturnType<PostgresSaver["_dumpWrites"]>>[number];
@@ -73,6 +74,7 @@ function nextParams(taken: number, count: number, casts: Record<number, string> 
  *   checkpoint reach the same version and the second branch's values are silently dropped
  *   (langgraphjs issue 1812). A zero-padded counter keeps versions ordered as strings; a random
  *   suffix keeps sibling branches apart.
+ * - **A quicker reader** for checkpoints of messages (`CheckpointSerializer`); the format is LangGraph's.
  * - **Run metadata.** Each checkpoint carries the writing run's id, so a rollback can remove exactly
  *   that run's, and the run's metadata (its own, assistant_id, graph_id), so history can be filtered
  *   by it as on the Platform. LangGraph's internal keys (`langgraph_*`, `__*`) stay out.
@@ -81,7 +83,7 @@ export class RuntimeCheckpointSaver extends PostgresSaver {
   readonly #pool: pg.Pool;
 
   constructor(pool: pg.Pool) {
-    super(pool);
+    super(pool, new CheckpointSerializer());
     this.#pool = pool;
     const self = this as unknown as { SQL_STATEMENTS: Record<string, string> };
     self.SQL_STATEMENTS = { ...self.SQL_STATEMENTS, SELECT_SQL: FRAMED_SELECT };
