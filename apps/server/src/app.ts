@@ -39,6 +39,19 @@ function mountUserApp(app: Hono<AppEnv>, user: UserApp): void {
   });
 }
 
+/** Request ids, per-request logs, and the HTTP metrics (by route template). */
+function requestContext(deps: Deps) {
+  const { httpRequests, httpDuration } = deps.metrics;
+  return createRequestContext<AppEnv>({
+    logger: deps.logger,
+    quietPaths: ["/ok"],
+    onAnswered: ({ route, method, status, seconds }) => {
+      httpRequests.inc({ route, method, status });
+      httpDuration.observe({ route, method }, seconds);
+    },
+  });
+}
+
 /** Builds the HTTP app from ready dependencies. Does no I/O, so tests call `app.request()` directly. */
 export function createApp(deps: Deps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -48,7 +61,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
     c.set("deps", deps);
     await next();
   });
-  app.use(createRequestContext<AppEnv>({ logger: deps.logger, quietPaths: ["/ok"] }));
+  app.use(requestContext(deps));
   // Browser clients (Agent Chat UI, Studio-style consoles) call from other origins.
   app.use(
     cors({
@@ -79,7 +92,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
       createAuthMiddleware<AppEnv>({
         authenticate: deps.auth.authenticate,
         publicPaths: deps.config.auth.publicPaths,
-        onFailure: (reason) => deps.auth.failures.set(reason, (deps.auth.failures.get(reason) ?? 0) + 1),
+        onFailure: (reason) => deps.metrics.authFailed(reason),
       }),
     );
   }
@@ -116,7 +129,7 @@ export function createWorkerApp(deps: Deps): Hono<AppEnv> {
     c.set("deps", deps);
     await next();
   });
-  app.use(createRequestContext<AppEnv>({ logger: deps.logger, quietPaths: ["/ok"] }));
+  app.use(requestContext(deps));
   registerHealthRoutes(app, createOpenApiRegistry());
   app.onError(createErrorHandler<AppEnv>());
   app.notFound(notFoundHandler);

@@ -10,6 +10,7 @@ import { type Authorizer, allowAll } from "@fractal/infra/auth/policy";
 import type { GraphSource } from "@fractal/infra/graph-context";
 import { localApiFetch, registerSdkLogger } from "@fractal/infra/langgraph-globals";
 import { createLogger, type Logger } from "@fractal/infra/logger";
+import { createMetrics, type Metrics } from "@fractal/infra/metrics/metrics";
 import { createPgListener } from "@fractal/infra/pg-signals/listener";
 import { CONTROL_CHANNEL, createPgRunControl } from "@fractal/infra/pg-signals/run-control";
 import { createPgRunEventLog, RUN_EVENTS_CHANNEL } from "@fractal/infra/pg-signals/run-events";
@@ -54,6 +55,8 @@ import { VERSION } from "./version.ts";
 export interface Deps {
   config: Config;
   logger: Logger;
+  /** This process's Prometheus metrics (`/metrics`). */
+  metrics: Metrics;
   storage: Storage;
   graphs: GraphRegistry;
   assistants: AssistantService;
@@ -94,15 +97,12 @@ export interface AuthSetup {
   authorizer: Authorizer;
   /** Which policy decides (`owner` by default, `handlers` from auth.path). */
   policy: "none" | "owner" | "handlers";
-  /** Refused authentications, by reason (exported as a metric). */
-  failures: Map<string, number>;
 }
 
 /** Auth from config and langgraph.json: custom handlers when given, else JWT; the owner policy by default. */
 export function createAuthSetup(config: Config, custom: CustomAuth | undefined): AuthSetup {
-  const failures = new Map<string, number>();
   const enabled = custom !== undefined || config.auth.mode !== "none";
-  if (!enabled) return { authorizer: allowAll, policy: "none", failures };
+  if (!enabled) return { authorizer: allowAll, policy: "none" };
   if (custom && !custom.authenticate && !config.auth.jwt && config.auth.apiKeys.length === 0) {
     throw new Error(
       "langgraph.json auth.path has no authenticate handler; set one, FRACTAL_AUTH=jwt or FRACTAL_API_KEYS",
@@ -119,7 +119,6 @@ export function createAuthSetup(config: Config, custom: CustomAuth | undefined):
     authenticate,
     authorizer: config.auth.apiKeys.length > 0 ? withKeyPermissions(policy) : policy,
     policy: useHandlers ? "handlers" : "owner",
-    failures,
   };
 }
 
@@ -208,6 +207,7 @@ async function openSignals(config: Config, logger: Logger, database: Database) {
 /** The one composition root: config → adapters. */
 export async function createDeps(config: Config, logger = createLogger({ level: config.logLevel })): Promise<Deps> {
   registerSdkLogger(logger);
+  const metrics = createMetrics();
   const sources: Record<string, GraphSource> = { ...catalog };
   let storeIndex: StoreIndex | undefined;
   let customAuth: CustomAuth | undefined;
@@ -240,9 +240,11 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
     kind: config.storage.kind,
     ...(config.storage.kind === "pglite" ? { data_dir: config.storage.dataDir } : {}),
   });
+  const onQuery = (operation: string, seconds: number) => metrics.dbQueryDuration.observe({ operation }, seconds);
   const database = await openDatabase(
     config.storage.kind === "pglite"
       ? {
+          onQuery,
           kind: "pglite",
           dataDir: config.storage.dataDir,
           statementTimeoutMs: config.storage.statementTimeoutMs,
@@ -266,6 +268,7 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
           },
         }
       : {
+          onQuery,
           kind: "postgres",
           url: config.storage.url,
           poolSize: config.storage.poolSize,
@@ -281,6 +284,7 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
       onMigration: (name) => logger.info("applied migration", { migration: name }),
       storeIndex,
       onWarning: (message) => logger.warn(message),
+      onCheckpointOperation: (operation, seconds) => metrics.checkpointDuration.observe({ operation }, seconds),
     });
     await ensureDefaultAssistants(storage.assistants, graphs.ids(), graphDefaults);
     logger.info("database ready", { kind: database.kind, ms: Math.round(performance.now() - started) });
@@ -300,6 +304,7 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
       secret: config.webhooks.secret,
       maxAttempts: config.webhooks.maxAttempts,
       retryBaseMs: config.webhooks.retryBaseMs,
+      metrics,
     });
     const worker = createWorker({
       storage,
@@ -313,6 +318,7 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
       unresumableRetainMs: config.streamGraceMs,
       runTimeoutMs: config.runTimeoutMs,
       onWebhookQueued: () => deliverer.kick(),
+      metrics,
     });
     const maintenance = createMaintenance({
       storage,
@@ -321,6 +327,7 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
       logger,
       intervalMs: config.runSweepMs,
       maxAttempts: config.runMaxAttempts,
+      metrics,
     });
     const runs = createRunService({
       storage,
@@ -330,16 +337,23 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
       defaultStrategy: config.multitaskStrategy,
       dispatcher: worker,
       webhookPolicy: { allowedHosts: config.webhooks.allowedHosts },
+      metrics,
     });
     const scheduler = createCronScheduler({
       storage,
       runs,
       logger: logger.child({ component: "crons" }),
       pollMs: config.cronPollMs,
+      metrics,
+    });
+    metrics.setSources({
+      runsByStatus: () => storage.runs.countActive(),
+      workerSlots: () => ({ busy: worker.active(), total: config.jobsPerWorker }),
     });
     return {
       config,
       logger,
+      metrics,
       storage,
       graphs,
       assistants: createAssistantService(storage, graphs),

@@ -50,6 +50,9 @@ describe("durable runs", () => {
       expect(values.steps).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
       expect(await runState(client, threadId, runId)).toEqual({ status: "success", attempt: 2 });
       expect((await client.threads.get(threadId)).status).toBe("idle");
+      // The restarted server's maintenance found the expired lease and put the run back in the queue.
+      const metrics = await (await fetch(`${second.url}/metrics`)).text();
+      expect(metrics).toContain('fractal_run_lease_expiries_total{result="requeued"} 1');
       second.proc.kill("SIGTERM");
       await second.proc.exited;
     });

@@ -1,4 +1,5 @@
 import type { Logger } from "@fractal/infra/logger";
+import type { Metrics } from "@fractal/infra/metrics/metrics";
 import type { RunControl } from "@fractal/infra/run-control";
 import type { RunEventLog } from "@fractal/infra/run-events";
 import type { Storage } from "@fractal/infra/storage/storage";
@@ -15,6 +16,8 @@ export interface MaintenanceOptions {
   maxAttempts?: number;
   /** How often the embedded database is vacuumed (60 s); PostgreSQL's autovacuum needs nothing. */
   vacuumEveryMs?: number;
+  /** Lease expiries go here. */
+  metrics?: Metrics;
 }
 
 /** One maintenance job: returns what it did, for the log and for tests. */
@@ -41,6 +44,8 @@ export function createMaintenance(options: MaintenanceOptions): Maintenance {
   const leases: Job = async () => {
     const swept = await storage.runs.sweep(options.maxAttempts ?? 3);
     if (swept.length > 0) logger.warn("re-queued runs whose worker stopped", { runs: swept });
+    for (const run of swept)
+      options.metrics?.leaseExpiries.inc({ result: run.status === "pending" ? "requeued" : "failed" });
     return swept.length;
   };
 

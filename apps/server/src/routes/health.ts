@@ -38,27 +38,11 @@ export function registerHealthRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
     },
   );
 
-  // Prometheus text format: auth failures and the process's memory, so far.
-  route("get /metrics", "Prometheus metrics (text format)")(
+  route("get /metrics", "Prometheus metrics (text format); README, Observability, lists them")(
     { responses: { 200: z.string().describe("text/plain; version=0.0.4") } },
-    (c) => {
-      const lines = [
-        "# HELP fractal_auth_failures_total Requests refused by authentication, by reason.",
-        "# TYPE fractal_auth_failures_total counter",
-      ];
-      for (const [reason, count] of c.var.deps.auth.failures) {
-        lines.push(`fractal_auth_failures_total{reason="${reason.replace(/["\\\n]/g, "_")}"} ${count}`);
-      }
-      const memory = process.memoryUsage();
-      lines.push(
-        "# HELP process_resident_memory_bytes Resident memory size in bytes.",
-        "# TYPE process_resident_memory_bytes gauge",
-        `process_resident_memory_bytes ${memory.rss}`,
-        "# HELP nodejs_heap_size_used_bytes JavaScript heap in use, in bytes.",
-        "# TYPE nodejs_heap_size_used_bytes gauge",
-        `nodejs_heap_size_used_bytes ${memory.heapUsed}`,
-      );
-      return c.text(`${lines.join("\n")}\n`, 200, { "content-type": "text/plain; version=0.0.4" });
+    async (c) => {
+      const { registry } = c.var.deps.metrics;
+      return c.text(await registry.metrics(), 200, { "content-type": registry.contentType });
     },
   );
 }

@@ -97,6 +97,7 @@ async function joinStream(
         : inNamespace(filterModes(deps.events.read(runId, { after, signal }), modes), namespace),
     heartbeatMs: deps.config.streamHeartbeatMs,
     closing: deps.closing,
+    openStreams: deps.metrics.sseClients,
     onDisconnect: query.cancel_on_disconnect ? () => deps.runs.cancel([runId], "interrupt").then(() => {}) : undefined,
   });
 }
@@ -189,6 +190,7 @@ export function registerRunOpsRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
           inNamespace(threadEvents({ ...deps, threadId: params.thread_id, after, modes, signal }), namespace),
         heartbeatMs: deps.config.streamHeartbeatMs,
         closing: deps.closing,
+        openStreams: deps.metrics.sseClients,
       });
     },
   );

@@ -41,6 +41,7 @@ function createHandlers(stateless: boolean) {
       open: (signal) => deps.events.read(run.run_id, { signal }),
       heartbeatMs: deps.config.streamHeartbeatMs,
       closing: deps.closing,
+      openStreams: deps.metrics.sseClients,
       headers: { "Content-Location": location, Location: `${location}/stream` },
       onDisconnect:
         body.on_disconnect === "cancel" ? () => deps.runs.cancel([run.run_id], "interrupt").then(() => {}) : undefined,

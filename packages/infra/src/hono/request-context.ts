@@ -1,5 +1,6 @@
 import type { Env } from "hono";
 import { createMiddleware } from "hono/factory";
+import { matchedRoutes } from "hono/route";
 import type { Logger } from "../logger.ts";
 
 /** Variables every request carries. Apps extend their Env with these. */
@@ -12,6 +13,23 @@ export interface RequestContextOptions {
   logger: Logger;
   /** Paths whose successful requests are not logged (health checks). */
   quietPaths?: string[];
+  /** Called once per answered request (for metrics): the route template, never the raw path. */
+  onAnswered?: (request: { route: string; method: string; status: number; seconds: number }) => void;
+}
+
+const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
+
+/**
+ * The template of the route that answered (`/threads/:thread_id/runs`), or `unmatched`: the last
+ * matched handler registered for a method (middleware is registered for all methods).
+ */
+export function routeTemplate(c: Parameters<typeof matchedRoutes>[0]): string {
+  const routes = matchedRoutes(c);
+  for (let i = routes.length - 1; i >= 0; i--) {
+    const route = routes[i];
+    if (route && route.method !== "ALL") return route.path;
+  }
+  return "unmatched";
 }
 
 /** Assigns a request id (or keeps the caller's `x-request-id`), binds a logger, logs each request. */
@@ -27,13 +45,11 @@ export function createRequestContext<E extends Env & { Variables: RequestVariabl
     await next();
     c.header("x-request-id", requestId);
     const status = c.res.status;
+    const ms = performance.now() - started;
+    const method = METHODS.has(c.req.method) ? c.req.method : "OTHER";
+    options.onAnswered?.({ route: routeTemplate(c), method, status, seconds: ms / 1000 });
     if (status < 400 && quiet.has(c.req.path)) return;
-    const fields = {
-      method: c.req.method,
-      path: c.req.path,
-      status,
-      duration_ms: Math.round((performance.now() - started) * 10) / 10,
-    };
+    const fields = { method: c.req.method, path: c.req.path, status, duration_ms: Math.round(ms * 10) / 10 };
     if (status >= 500) logger.error("request failed", fields);
     else logger.info("request", fields);
   });

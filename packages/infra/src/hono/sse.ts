@@ -15,6 +15,8 @@ export interface EventStreamOptions {
    * reconnect elsewhere (with Last-Event-ID, for a resumable run).
    */
   closing?: AbortSignal;
+  /** Counts open streams (a gauge): up when the stream opens, down when it ends either way. */
+  openStreams?: { inc(): void; dec(): void };
 }
 
 /** The last event of a stream the server ends because it is shutting down. */
@@ -46,6 +48,7 @@ export function streamEvents(c: Context, options: EventStreamOptions): Response 
     };
     if (options.closing?.aborted) onClosing();
     options.closing?.addEventListener("abort", onClosing);
+    options.openStreams?.inc();
     try {
       for await (const event of options.open(controller.signal)) {
         // `end` marks the close of a run inside the log; the wire protocol has no such event.
@@ -60,6 +63,7 @@ export function streamEvents(c: Context, options: EventStreamOptions): Response 
       }
       ended = true;
     } finally {
+      options.openStreams?.dec();
       clearInterval(heartbeat);
       options.closing?.removeEventListener("abort", onClosing);
     }

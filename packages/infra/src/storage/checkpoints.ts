@@ -44,8 +44,39 @@ async function deleteUnreferencedBlobs(trx: Kysely<unknown>, threadId: string): 
           and c.checkpoint -> 'channel_versions' ->> b.channel = b.version)`.execute(trx);
 }
 
-export function createCheckpoints(pool: pg.Pool, db: Kysely<unknown>): Checkpoints {
+/** Told of every checkpointer operation: get_tuple, list, put, put_writes, and its duration. */
+export type CheckpointObserver = (operation: string, seconds: number) => void;
+
+const TIMED = { getTuple: "get_tuple", put: "put", putWrites: "put_writes" } as const;
+
+/** Times the saver's operations (an async generator, `list`, until it is exhausted or dropped). */
+function timeOperations(saver: PostgresSaver, observe: CheckpointObserver): void {
+  const methods = saver as unknown as Record<string, (...args: unknown[]) => unknown>;
+  for (const [name, operation] of Object.entries(TIMED)) {
+    const method = methods[name]?.bind(saver) as (...args: unknown[]) => Promise<unknown>;
+    methods[name] = async (...args: unknown[]) => {
+      const started = performance.now();
+      try {
+        return await method(...args);
+      } finally {
+        observe(operation, (performance.now() - started) / 1000);
+      }
+    };
+  }
+  const list = saver.list.bind(saver);
+  saver.list = async function* (...args: Parameters<PostgresSaver["list"]>) {
+    const started = performance.now();
+    try {
+      yield* list(...args);
+    } finally {
+      observe("list", (performance.now() - started) / 1000);
+    }
+  };
+}
+
+export function createCheckpoints(pool: pg.Pool, db: Kysely<unknown>, observe?: CheckpointObserver): Checkpoints {
   const saver = new RuntimeCheckpointSaver(pool) as unknown as PostgresSaver;
+  if (observe) timeOperations(saver, observe);
   return {
     saver,
     setup: () => saver.setup(),

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { Kysely, PostgresDialect } from "kysely";
+import { Kysely, type LogEvent, PostgresDialect } from "kysely";
 import pg from "pg";
 import { type DataDirLock, lockDataDir } from "./data-dir-lock.ts";
 import { openPGliteThread, type PGliteEvent } from "./pglite-thread.ts";
@@ -29,7 +29,18 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export type DatabaseOptions =
+/** Told of every runtime-table statement (not the checkpointer's): its first keyword and duration. */
+export type QueryObserver = (operation: string, seconds: number) => void;
+
+const OPERATIONS = new Set(["select", "insert", "update", "delete", "with"]);
+
+/** A statement's first keyword (`with` for a CTE), else `other`: a bounded metric label. */
+export function queryOperation(text: string): string {
+  const word = /^\s*([a-z]+)/i.exec(text)?.[1]?.toLowerCase() ?? "";
+  return OPERATIONS.has(word) ? word : "other";
+}
+
+export type DatabaseOptions = { onQuery?: QueryObserver } & (
   | {
       kind: "postgres";
       url: string;
@@ -53,7 +64,8 @@ export type DatabaseOptions =
       recycleIdleMs?: number;
       /** The watchdog's findings (stuck, restarted, restart failed, recycled), for the log. */
       onEvent?: (event: PGliteEvent) => void;
-    };
+    }
+);
 
 /** Opens PGlite (embedded, file-backed or in memory) or a PostgreSQL pool. */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
@@ -76,6 +88,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       pool,
       () => ({ state: "ok", restarts: 0 }),
       (db) => db.destroy(),
+      options.onQuery,
     );
   }
   const lock: DataDirLock | undefined = options.dataDir === "memory" ? undefined : lockDataDir(options.dataDir);
@@ -99,15 +112,21 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     pool.on("error", () => {});
     pool.on("connect", keepConnectionErrorsInQueries);
     const health = () => ({ state: thread.state(), restarts: thread.restarts() });
-    return wrap("pglite", pool, health, async (db) => {
-      // A statement that never returns holds its session: give the pool a moment, then stop the
-      // thread, which ends every session and lets the pool finish.
-      const destroyed = db.destroy();
-      await Promise.race([destroyed, sleep(2_000)]);
-      await thread.close(5_000);
-      await destroyed;
-      lock?.release();
-    });
+    return wrap(
+      "pglite",
+      pool,
+      health,
+      async (db) => {
+        // A statement that never returns holds its session: give the pool a moment, then stop the
+        // thread, which ends every session and lets the pool finish.
+        const destroyed = db.destroy();
+        await Promise.race([destroyed, sleep(2_000)]);
+        await thread.close(5_000);
+        await destroyed;
+        lock?.release();
+      },
+      options.onQuery,
+    );
   } catch (error) {
     lock?.release();
     throw error;
@@ -129,8 +148,14 @@ function wrap(
   pool: pg.Pool,
   health: Database["health"],
   shutdown: (db: Kysely<Tables>) => Promise<void>,
+  onQuery?: QueryObserver,
 ): Database {
-  const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Tables>({
+    dialect: new PostgresDialect({ pool }),
+    ...(onQuery
+      ? { log: (event: LogEvent) => onQuery(queryOperation(event.query.sql), event.queryDurationMillis / 1000) }
+      : {}),
+  });
   let closed: Promise<void> | undefined;
   return {
     kind,

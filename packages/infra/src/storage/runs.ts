@@ -104,6 +104,8 @@ export interface RunStore {
   /** Returns runs whose lease expired to the queue, or ends them `error` past the attempt limit. */
   sweep(maxAttempts: number): Promise<Array<{ run_id: string; status: RunStatus }>>;
   activeIds(filter: { threadId?: string; status?: "pending" | "running" | "all"; access?: Access }): Promise<string[]>;
+  /** How many runs are pending (the queue) and running, over all threads (for metrics). */
+  countActive(): Promise<{ pending: number; running: number }>;
   truncate(): Promise<void>;
 }
 
@@ -417,6 +419,17 @@ export function createRunStore(db: Kysely<Tables>): RunStore {
       if (filter.threadId) q = q.where("thread_id", "=", filter.threadId);
       if (filter.access) q = q.where(accessCondition(filter.access));
       return (await q.execute()).map((r) => r.run_id);
+    },
+
+    async countActive() {
+      const rows = await db
+        .selectFrom("runs")
+        .select(["status", (eb) => eb.fn.countAll<string>().as("n")])
+        .where("status", "in", ACTIVE)
+        .groupBy("status")
+        .execute();
+      const count = (status: string) => Number(rows.find((r) => r.status === status)?.n ?? 0);
+      return { pending: count("pending"), running: count("running") };
     },
 
     async truncate() {

@@ -2,7 +2,7 @@ import { type Kysely, sql } from "kysely";
 import { notFound } from "../errors.ts";
 import { withAssistantCache } from "./assistant-cache.ts";
 import { type AssistantStore, createAssistantStore } from "./assistants.ts";
-import { type Checkpoints, createCheckpoints } from "./checkpoints.ts";
+import { type CheckpointObserver, type Checkpoints, createCheckpoints } from "./checkpoints.ts";
 import { type CronStore, createCronStore } from "./crons.ts";
 import type { Database } from "./database.ts";
 import { assertSchemaCurrent, migrateToLatest } from "./migrations.ts";
@@ -53,6 +53,8 @@ export interface PrepareOptions {
   exactVectors?: boolean;
   /** Told when semantic search falls back to exact cosine (no pgvector). */
   onWarning?: (message: string) => void;
+  /** Told of every checkpointer operation and its duration (for metrics). */
+  onCheckpointOperation?: CheckpointObserver;
 }
 
 /** Deletes a thread row and its checkpoints in one statement; runs go by cascade. */
@@ -79,7 +81,7 @@ export async function createStorage(database: Database, options: PrepareOptions)
   const db = database.db as unknown as Kysely<unknown>;
   if (options.migrate) await migrateToLatest(db, options.onMigration);
   else await assertSchemaCurrent(db);
-  const checkpoints = createCheckpoints(database.pool, db);
+  const checkpoints = createCheckpoints(database.pool, db, options.onCheckpointOperation);
   await checkpoints.setup();
   // Embedded mode holds the data-dir lock: no other process writes assistants, so reads may be cached.
   const assistants =

@@ -1,5 +1,6 @@
 import { createHmac } from "node:crypto";
 import type { Logger } from "../logger.ts";
+import type { Metrics } from "../metrics/metrics.ts";
 import type { DeliveryStore } from "../storage/webhook-deliveries.ts";
 import { refuseResolvedWebhook, type WebhookPolicy } from "./url-guard.ts";
 
@@ -7,6 +8,8 @@ export interface DelivererOptions {
   deliveries: DeliveryStore;
   policy: WebhookPolicy;
   logger: Logger;
+  /** Delivery outcomes go here. */
+  metrics?: Metrics;
   /** Sends requests for relative URLs to this server (in-process). */
   localFetch: (request: Request) => Promise<Response>;
   /** Signs each body with HMAC-SHA256 when set (header `X-Fractal-Signature: sha256=<hex>`). */
@@ -69,6 +72,7 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
             ...(retry ? { retryInMs: options.retryBaseMs * 2 ** (d.attempts - 1) } : {}),
           });
           const log = { delivery_id: d.delivery_id, run_id: d.run_id, attempt: d.attempts, status: result.status };
+          options.metrics?.webhookDeliveries.inc({ outcome: result.ok ? "delivered" : retry ? "retry" : "failed" });
           if (result.ok) logger.info("webhook delivered", log);
           else
             logger.warn(retry ? "webhook failed; will retry" : "webhook failed; giving up", {

@@ -1,4 +1,5 @@
 import type { Logger } from "@fractal/infra/logger";
+import type { Metrics } from "@fractal/infra/metrics/metrics";
 import type { DueCron } from "@fractal/infra/storage/crons";
 import type { Storage } from "@fractal/infra/storage/storage";
 import type { RunKwargs } from "../runs/run-kwargs.ts";
@@ -42,6 +43,8 @@ export function createCronScheduler(options: {
   runs: RunService;
   logger: Logger;
   pollMs?: number;
+  /** Cron ticks go here. */
+  metrics?: Metrics;
 }): CronScheduler {
   const { storage, runs, logger } = options;
   let timer: ReturnType<typeof setInterval> | undefined;
@@ -51,8 +54,10 @@ export function createCronScheduler(options: {
     for (const cron of await storage.crons.claimDue(50)) {
       try {
         const run = await runs.create(cron.thread_id ?? undefined, cronRunRequest(cron));
+        options.metrics?.cronTicks.inc({ outcome: "started" });
         logger.info("cron fired", { cron_id: cron.cron_id, tick: cron.tick, run_id: run.run_id });
       } catch (error) {
+        options.metrics?.cronTicks.inc({ outcome: "failed" });
         logger.warn("cron tick could not start its run", { cron_id: cron.cron_id, tick: cron.tick, error });
       }
     }

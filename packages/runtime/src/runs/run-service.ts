@@ -1,6 +1,7 @@
 import { type Access, canSee } from "@fractal/infra/auth/access";
 import { AppError } from "@fractal/infra/errors";
 import { isUuid } from "@fractal/infra/ids";
+import type { Metrics } from "@fractal/infra/metrics/metrics";
 import type { RunControl } from "@fractal/infra/run-control";
 import type { RunEventLog } from "@fractal/infra/run-events";
 import type { Assistant } from "@fractal/infra/storage/assistants";
@@ -67,6 +68,8 @@ export interface RunServiceOptions {
   dispatcher?: Dispatcher;
   /** Which webhook URLs runs may name. */
   webhookPolicy?: WebhookPolicy;
+  /** Created runs go here. */
+  metrics?: Metrics;
 }
 
 export function createRunService(options: RunServiceOptions): RunService {
@@ -179,6 +182,7 @@ export function createRunService(options: RunServiceOptions): RunService {
       if (run.status === "running" && dispatcher) dispatcher.adopt({ ...run, cancel_action: null }, assistant);
       else dispatcher?.unreserve();
       control.created({ run_id: run.run_id, thread_id: run.thread_id, status: run.status });
+      options.metrics?.runsCreated.inc({ kind: temporary ? "stateless" : "stateful" });
       return run;
     },
 

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "@fractal/infra/logger";
+import { type Metrics, secondsSince } from "@fractal/infra/metrics/metrics";
 import type { RunControl } from "@fractal/infra/run-control";
 import type { RunEventLog } from "@fractal/infra/run-events";
 import type { Assistant } from "@fractal/infra/storage/assistants";
@@ -33,6 +34,8 @@ export interface WorkerOptions {
   runTimeoutMs?: number;
   /** Told when a webhook delivery was queued (the deliverer sends it in the background). */
   onWebhookQueued?: () => void;
+  /** Queue wait, run durations and final statuses go here. */
+  metrics?: Metrics;
 }
 
 /**
@@ -161,6 +164,8 @@ export function createWorker(options: WorkerOptions): Worker {
       events.append(run.run_id, event, data);
     };
     emit("metadata", { run_id: run.run_id, attempt: run.attempt });
+    const createdAt = Date.parse(run.created_at);
+    if (Number.isFinite(createdAt)) options.metrics?.queueWait.observe(Math.max(0, Date.now() - createdAt) / 1000);
     log.info("run started", { attempt: run.attempt });
     let outcome: RunOutcome;
     const assistant = known ?? (await storage.assistants.find(run.assistant_id));
@@ -246,6 +251,10 @@ export function createWorker(options: WorkerOptions): Worker {
     emit("end", null);
     // Only a run that asked to be resumable keeps its events for later joins; others briefly.
     events.close(run.run_id, kwargs.stream_resumable ? undefined : { retainMs: options.unresumableRetainMs });
+    if (finished) {
+      options.metrics?.runsFinished.inc({ status: outcome.status });
+      options.metrics?.runDuration.observe({ status: outcome.status }, secondsSince(started));
+    }
     log.info("run finished", {
       status: outcome.status,
       cancel: entry.action,
