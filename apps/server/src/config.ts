@@ -78,7 +78,27 @@ const envSchema = z.object({
   FRACTAL_JWT_AUDIENCE: z.string().min(1).optional(),
   FRACTAL_JWT_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
   FRACTAL_AUTH_PUBLIC_PATHS: z.string().default("/ok,/info,/openapi.json,/docs,/metrics"),
+  // The standard OpenTelemetry variables (OTLP over HTTP, JSON).
+  OTEL_SDK_DISABLED: bool.default(false),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  OTEL_EXPORTER_OTLP_HEADERS: z.string().optional(),
+  OTEL_EXPORTER_OTLP_TRACES_HEADERS: z.string().optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).default("fractal-agents-runtime"),
 });
+
+/** `k1=v1,k2=v2` (values URL-encoded), as OTEL_EXPORTER_OTLP_HEADERS spells headers. */
+function otlpHeaders(...lists: Array<string | undefined>): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const list of lists) {
+    for (const pair of (list ?? "").split(",")) {
+      const at = pair.indexOf("=");
+      if (at <= 0) continue;
+      headers[pair.slice(0, at).trim()] = decodeURIComponent(pair.slice(at + 1).trim());
+    }
+  }
+  return headers;
+}
 
 export interface Config {
   port: number;
@@ -140,6 +160,12 @@ export interface Config {
     /** Served without authentication (a trailing `*` matches a prefix). */
     publicPaths: string[];
   };
+  /**
+   * OpenTelemetry traces: exported over OTLP/HTTP (JSON) to `tracesUrl` when
+   * OTEL_EXPORTER_OTLP_ENDPOINT (+ `/v1/traces`) or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set and
+   * OTEL_SDK_DISABLED is not; otherwise off.
+   */
+  tracing?: { tracesUrl: string; headers: Record<string, string>; serviceName: string };
 }
 
 /** Command-line flags that override their environment equivalents. */
@@ -186,6 +212,18 @@ function readApiKeys(inline: string | undefined, file: string | undefined, cwd: 
     throw new ConfigError(`invalid configuration:\n  ${name}: [${issue?.path.join(".")}] ${issue?.message}`);
   }
   return parsed.data;
+}
+
+function tracingConfig(e: z.infer<typeof envSchema>): Config["tracing"] {
+  const base = e.OTEL_EXPORTER_OTLP_ENDPOINT;
+  const tracesUrl =
+    e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (base ? `${base.replace(/\/+$/, "")}/v1/traces` : undefined);
+  if (e.OTEL_SDK_DISABLED || !tracesUrl) return undefined;
+  return {
+    tracesUrl,
+    headers: otlpHeaders(e.OTEL_EXPORTER_OTLP_HEADERS, e.OTEL_EXPORTER_OTLP_TRACES_HEADERS),
+    serviceName: e.OTEL_SERVICE_NAME,
+  };
 }
 
 /** Validates the environment (and flags) into a Config; a bad value names its variable. */
@@ -309,6 +347,7 @@ export function loadConfig(
       maxAttempts: e.FRACTAL_WEBHOOK_MAX_ATTEMPTS,
       retryBaseMs: e.FRACTAL_WEBHOOK_RETRY_BASE_MS,
     },
+    tracing: tracingConfig(e),
     auth: {
       mode: e.FRACTAL_AUTH,
       apiKeys,

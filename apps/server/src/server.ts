@@ -2,6 +2,7 @@ import { registerSdkClientGlobals } from "@fractal/infra/langgraph-globals";
 import { createApp, createWorkerApp } from "./app.ts";
 import type { Config } from "./config.ts";
 import { createDeps, type Deps } from "./deps.ts";
+import { startTracing } from "./tracing.ts";
 
 export class PortInUseError extends Error {
   override name = "PortInUseError";
@@ -20,13 +21,18 @@ export interface RunningServer {
  * relative webhook URL names the API.
  */
 export async function startServer(config: Config): Promise<RunningServer> {
-  const deps = await createDeps(config);
+  const tracing = startTracing(config);
+  const deps = await createDeps(config).catch(async (error) => {
+    await tracing?.shutdown();
+    throw error;
+  });
   const app = config.role === "worker" ? createWorkerApp(deps) : createApp(deps);
   let server: ReturnType<typeof Bun.serve>;
   try {
     server = Bun.serve({ port: config.port, hostname: config.host, fetch: app.fetch, idleTimeout: 0 });
   } catch (error) {
     await deps.close();
+    await tracing?.shutdown();
     if ((error as NodeJS.ErrnoException).code === "EADDRINUSE" || /EADDRINUSE|in use/i.test(String(error))) {
       throw new PortInUseError(
         `port ${config.port} on ${config.host} is already in use; choose another with --port N (or PORT=N)`,
@@ -51,6 +57,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     storage: deps.storage.database.kind,
     redis: config.redisUrl !== undefined,
     graphs: deps.graphs.ids(),
+    tracing: config.tracing ? config.tracing.tracesUrl : "off",
   });
   return {
     url,
@@ -61,6 +68,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       try {
         await deps.close();
       } finally {
+        await tracing?.shutdown();
         await server.stop(true);
       }
     },

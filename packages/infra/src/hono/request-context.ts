@@ -1,7 +1,9 @@
+import { context, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import type { Env } from "hono";
 import { createMiddleware } from "hono/factory";
 import { matchedRoutes } from "hono/route";
 import type { Logger } from "../logger.ts";
+import { contextFrom, tracer, tracingEnabled } from "../tracing/tracing.ts";
 
 /** Variables every request carries. Apps extend their Env with these. */
 export interface RequestVariables {
@@ -32,22 +34,42 @@ export function routeTemplate(c: Parameters<typeof matchedRoutes>[0]): string {
   return "unmatched";
 }
 
-/** Assigns a request id (or keeps the caller's `x-request-id`), binds a logger, logs each request. */
+/**
+ * Assigns a request id (or keeps the caller's `x-request-id`), binds a logger, logs each request and
+ * reports it (`onAnswered`). With tracing on, the request is a server span continuing the caller's
+ * `traceparent`, and its logger carries the trace id.
+ */
 export function createRequestContext<E extends Env & { Variables: RequestVariables }>(options: RequestContextOptions) {
   const quiet = new Set(options.quietPaths ?? []);
   return createMiddleware<E>(async (c, next) => {
     const incoming = c.req.header("x-request-id");
     const requestId = incoming && incoming.length <= 128 ? incoming : crypto.randomUUID();
-    const logger = options.logger.child({ request_id: requestId });
+    const method = METHODS.has(c.req.method) ? c.req.method : "OTHER";
+    const span = tracingEnabled()
+      ? tracer().startSpan(
+          method,
+          { kind: SpanKind.SERVER, attributes: { "http.request.method": method, "url.path": c.req.path } },
+          contextFrom(Object.fromEntries(c.req.raw.headers)),
+        )
+      : undefined;
+    const traceId = span?.spanContext().traceId;
+    const logger = options.logger.child({ request_id: requestId, ...(traceId ? { trace_id: traceId } : {}) });
     c.set("requestId", requestId);
     c.set("logger", logger);
     const started = performance.now();
-    await next();
+    if (span) await context.with(trace.setSpan(context.active(), span), next);
+    else await next();
     c.header("x-request-id", requestId);
     const status = c.res.status;
     const ms = performance.now() - started;
-    const method = METHODS.has(c.req.method) ? c.req.method : "OTHER";
-    options.onAnswered?.({ route: routeTemplate(c), method, status, seconds: ms / 1000 });
+    const route = routeTemplate(c);
+    options.onAnswered?.({ route, method, status, seconds: ms / 1000 });
+    if (span) {
+      span.updateName(`${method} ${route}`);
+      span.setAttributes({ "http.route": route, "http.response.status_code": status });
+      if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+    }
     if (status < 400 && quiet.has(c.req.path)) return;
     const fields = { method: c.req.method, path: c.req.path, status, duration_ms: Math.round(ms * 10) / 10 };
     if (status >= 500) logger.error("request failed", fields);

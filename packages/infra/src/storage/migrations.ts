@@ -191,6 +191,12 @@ const MIGRATIONS: Record<string, Migration> = {
       await sql`create index run_events_created_idx on run_events (created_at)`.execute(db);
     },
   },
+  // The W3C trace context of the request that created a run: the worker's run span continues it.
+  "0009_run_trace_context": {
+    async up(db: Kysely<unknown>) {
+      await sql`alter table runs add column trace_context jsonb`.execute(db);
+    },
+  },
 };
 
 /** Names of the migrations this build knows, oldest first. */

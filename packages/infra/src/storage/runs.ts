@@ -29,6 +29,8 @@ export interface Run {
 /** A run a worker holds, with what it needs to execute it. */
 export interface ClaimedRun extends Run {
   cancel_action: CancelAction | null;
+  /** The W3C trace context the run was created in (`traceparent`), when that was traced. */
+  trace_context?: Record<string, string> | null;
 }
 
 export interface CreateRun {
@@ -53,6 +55,8 @@ export interface CreateRun {
    * active left on the thread), it is inserted already `running` under this lease and never queued.
    */
   lease?: { owner: string; ms: number };
+  /** The W3C trace context of the creating request, continued by the run's span. */
+  trace_context?: Record<string, string>;
 }
 
 export interface CreatedRun {
@@ -169,6 +173,7 @@ function runRow(input: CreateRun, now: Date, free: boolean) {
     metadata: toJson(input.metadata ?? {}),
     kwargs: toJson(input.kwargs),
     multitask_strategy: input.multitask_strategy,
+    ...(input.trace_context ? { trace_context: toJson(input.trace_context) } : {}),
     available_at: new Date(now.getTime() + (input.after_seconds ?? 0) * 1000),
     ...(start && input.lease
       ? {
@@ -310,7 +315,13 @@ export function createRunStore(db: Kysely<Tables>): RunStore {
           )
           returning *`.execute(db);
         const row = result.rows[0];
-        return row ? { ...toRun(row), cancel_action: row.cancel_action as CancelAction | null } : undefined;
+        return row
+          ? {
+              ...toRun(row),
+              cancel_action: row.cancel_action as CancelAction | null,
+              trace_context: row.trace_context as Record<string, string> | null,
+            }
+          : undefined;
       } catch (error) {
         // Another worker started a run on the same thread first; the unique index said no.
         if ((error as { code?: string }).code === "23505") return undefined;

@@ -62,6 +62,7 @@ export interface RunsTable {
   created_at: Timestamp;
   updated_at: Timestamp;
   seq: Generated<number>;
+  trace_context: Json<Record<string, string>> | null;
 }
 
 export interface StoreItemsTable {

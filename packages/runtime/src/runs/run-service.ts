@@ -7,6 +7,7 @@ import type { RunEventLog } from "@fractal/infra/run-events";
 import type { Assistant } from "@fractal/infra/storage/assistants";
 import { type CancelAction, isFinalStatus, type MultitaskStrategy, type Run } from "@fractal/infra/storage/runs";
 import type { Storage } from "@fractal/infra/storage/storage";
+import { currentTraceContext } from "@fractal/infra/tracing/tracing";
 import { assertWebhookUrl, type WebhookPolicy } from "@fractal/infra/webhooks/url-guard";
 import { defaultAssistantId } from "../default-assistants.ts";
 import type { GraphRegistry } from "../registry.ts";
@@ -149,6 +150,7 @@ export function createRunService(options: RunServiceOptions): RunService {
       // A thread deleted when the run ends needs no intermediate checkpoints: write one at the end.
       if (temporary && kwargs.on_completion !== "keep" && kwargs.durability === undefined) kwargs.durability = "exit";
       const dispatcher = options.dispatcher?.reserve() ? options.dispatcher : undefined;
+      const traceContext = currentTraceContext();
       const created = await storage.runs
         .create({
           run_id: crypto.randomUUID(),
@@ -166,6 +168,7 @@ export function createRunService(options: RunServiceOptions): RunService {
             assistant_id: assistant.assistant_id,
           },
           ...(dispatcher ? { lease: { owner: dispatcher.workerId, ms: dispatcher.leaseMs } } : {}),
+          ...(traceContext ? { trace_context: traceContext } : {}),
         })
         .catch((error) => {
           dispatcher?.unreserve();
@@ -179,8 +182,9 @@ export function createRunService(options: RunServiceOptions): RunService {
           events.close(c.run_id);
         }
       }
-      if (run.status === "running" && dispatcher) dispatcher.adopt({ ...run, cancel_action: null }, assistant);
-      else dispatcher?.unreserve();
+      if (run.status === "running" && dispatcher) {
+        dispatcher.adopt({ ...run, cancel_action: null, trace_context: traceContext ?? null }, assistant);
+      } else dispatcher?.unreserve();
       control.created({ run_id: run.run_id, thread_id: run.thread_id, status: run.status });
       options.metrics?.runsCreated.inc({ kind: temporary ? "stateless" : "stateful" });
       return run;

@@ -6,10 +6,13 @@ import type { RunEventLog } from "@fractal/infra/run-events";
 import type { Assistant } from "@fractal/infra/storage/assistants";
 import type { CancelAction, ClaimedRun } from "@fractal/infra/storage/runs";
 import type { Storage } from "@fractal/infra/storage/storage";
+import { contextFrom, failSpan, inSpan, tracer, tracingEnabled } from "@fractal/infra/tracing/tracing";
 import { MemorySaver } from "@langchain/langgraph";
+import { type Context, context, type Span } from "@opentelemetry/api";
 import type { GraphRegistry } from "../registry.ts";
 import { readState } from "../thread-state.ts";
 import { executeRun, type RunOutcome, runConfig } from "./execute-run.ts";
+import { RunCallbacks } from "./run-callbacks.ts";
 import type { RunKwargs } from "./run-kwargs.ts";
 
 export interface WorkerOptions {
@@ -155,9 +158,34 @@ export function createWorker(options: WorkerOptions): Worker {
       });
   };
 
-  /** Executes a run and records how it ended; true when runs wait on its thread. */
-  const execute = async (run: ClaimedRun, entry: Active, known?: Assistant): Promise<boolean> => {
-    const log = logger.child({ run_id: run.run_id, thread_id: run.thread_id });
+  /**
+   * Executes a run and records how it ended; true when runs wait on its thread. With tracing on,
+   * the run is a span continuing its creator's trace context, with the queue wait and the execution
+   * (graph nodes, model and tool calls inside) as children.
+   */
+  const execute = (run: ClaimedRun, entry: Active, known?: Assistant): Promise<boolean> => {
+    if (!tracingEnabled()) return executeRun_(run, entry, known);
+    const attributes = {
+      "fractal.run.id": run.run_id,
+      "fractal.thread.id": run.thread_id,
+      "fractal.assistant.id": run.assistant_id,
+      "fractal.run.attempt": run.attempt,
+    };
+    return inSpan("run", { attributes, parent: contextFrom(run.trace_context) }, async (span) => {
+      const createdAt = Date.parse(run.created_at);
+      if (Number.isFinite(createdAt)) tracer().startSpan("queue_wait", { startTime: createdAt }).end();
+      return executeRun_(run, entry, known, span);
+    });
+  };
+
+  const executeRun_ = async (run: ClaimedRun, entry: Active, known?: Assistant, span?: Span): Promise<boolean> => {
+    const traceId = span?.spanContext().traceId;
+    const log = logger.child({
+      run_id: run.run_id,
+      thread_id: run.thread_id,
+      assistant_id: run.assistant_id,
+      ...(traceId ? { trace_id: traceId } : {}),
+    });
     const kwargs = run.kwargs as unknown as RunKwargs;
     const started = performance.now();
     const emit = (event: string, data: unknown) => {
@@ -176,7 +204,11 @@ export function createWorker(options: WorkerOptions): Worker {
       emit("error", error);
       outcome = { status: "error", error, thread: { status: "error", values: null, interrupts: {} } };
     } else {
+      span?.updateName(`run ${assistant.graph_id}`);
+      span?.setAttribute("fractal.graph.id", assistant.graph_id);
       const config = runConfig(run, assistant, kwargs);
+      // Spans for nodes, models and tools (tracing on); token counts for the metrics.
+      const callbacks = span || options.metrics ? [new RunCallbacks({ metrics: options.metrics })] : [];
       const graph = await graphs.resolve(assistant.graph_id, {
         checkpointer: storage.checkpoints.saver,
         store: storage.store,
@@ -190,15 +222,26 @@ export function createWorker(options: WorkerOptions): Worker {
               entry.controller.abort();
             }, limit)
           : undefined;
-      try {
-        outcome = await executeRun({
+      const execution = (parent?: Context) =>
+        executeRun({
           graph,
           run,
-          config,
+          config: {
+            ...config,
+            callbacks: parent ? [new RunCallbacks({ parent, metrics: options.metrics })] : callbacks,
+          },
           emit,
           signal: entry.controller.signal,
           ...(temporary ? { checkpointer: new MemorySaver() } : {}),
         });
+      try {
+        outcome = span
+          ? await inSpan("execute", {}, async (child) => {
+              const result = await execution(context.active());
+              if (result.status === "error") failSpan(child, result.error?.message ?? "run failed");
+              return result;
+            })
+          : await execution();
       } finally {
         clearTimeout(timer);
       }
@@ -251,6 +294,10 @@ export function createWorker(options: WorkerOptions): Worker {
     emit("end", null);
     // Only a run that asked to be resumable keeps its events for later joins; others briefly.
     events.close(run.run_id, kwargs.stream_resumable ? undefined : { retainMs: options.unresumableRetainMs });
+    span?.setAttribute("fractal.run.status", outcome.status);
+    if (span && (outcome.status === "error" || outcome.status === "timeout")) {
+      failSpan(span, outcome.error?.message ?? outcome.status);
+    }
     if (finished) {
       options.metrics?.runsFinished.inc({ status: outcome.status });
       options.metrics?.runDuration.observe({ status: outcome.status }, secondsSince(started));
