@@ -90,6 +90,20 @@ describe("createApp", () => {
     expect(generated).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  test("an error answer carries its request id: in the header always, in the body when JSON was asked for", async () => {
+    const app = createApp(deps);
+    const json = await app.request(`/threads/${crypto.randomUUID()}`, {
+      headers: { ...JSON_ERRORS, "x-request-id": "req-404" },
+    });
+    expect(json.status).toBe(404);
+    expect(json.headers.get("x-request-id")).toBe("req-404");
+    expect(await json.json()).toMatchObject({ error: "not_found", request_id: "req-404" });
+    const text = await app.request("/no/such/route", { headers: { "x-request-id": "req-text" } });
+    expect([text.status, text.headers.get("x-request-id")]).toEqual([404, "req-text"]);
+    const entry = lines.map((l) => JSON.parse(l)).find((e) => e.request_id === "req-404");
+    expect(entry).toMatchObject({ status: 404 });
+  });
+
   test("test routes are absent unless enabled", async () => {
     const res = await createApp(deps).request("/internal/truncate", {
       method: "POST",
@@ -109,7 +123,11 @@ describe("createApp", () => {
     expect(plain.headers.get("x-error-code")).toBe("not_found");
     expect(await plain.text()).toBe(`Thread with ID ${id} not found`);
     const json = await app.request(`/threads/${id}`, { headers: JSON_ERRORS });
-    expect(await json.json()).toEqual({ error: "not_found", message: `Thread with ID ${id} not found` });
+    expect(await json.json()).toEqual({
+      error: "not_found",
+      message: `Thread with ID ${id} not found`,
+      request_id: expect.any(String),
+    });
     expect(await (await app.request(`/assistants/${id}`)).text()).toStartWith("Assistant not found");
   });
 
@@ -138,7 +156,11 @@ describe("createApp", () => {
     });
     const res = await app.request("/threads/count", { method: "POST", headers: JSON_ERRORS });
     expect(res.status).toBe(500);
-    expect(await res.json()).toEqual({ error: "internal_error", message: "internal server error" });
+    expect(await res.json()).toEqual({
+      error: "internal_error",
+      message: "internal server error",
+      request_id: expect.any(String),
+    });
     expect(lines.some((l) => l.includes("disk on fire"))).toBe(true);
   });
 });

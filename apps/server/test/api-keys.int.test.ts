@@ -58,7 +58,11 @@ for (const mode of MODES) {
         headers: { "x-api-key": "not-a-key", accept: "application/json" },
       });
       expect(wrong.status).toBe(401);
-      expect(await wrong.json()).toEqual({ error: "unauthorized", message: "invalid api key" });
+      expect(await wrong.json()).toEqual({
+        error: "unauthorized",
+        message: "invalid api key",
+        request_id: expect.any(String),
+      });
       const none = await fetch(`${server.url}/threads/search`, { method: "POST" });
       expect(none.status).toBe(401);
       expect(await none.text()).toBe("missing x-api-key");

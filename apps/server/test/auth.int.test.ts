@@ -350,7 +350,7 @@ for (const mode of MODES) {
       for (const [jwt, message] of cases) {
         const res = await call(server, caller(server, "bad", jwt), "POST", "/threads/search", {});
         expect([message, res.status]).toEqual([message, 401]);
-        expect(JSON.parse(res.text)).toEqual({ error: "unauthorized", message });
+        expect(JSON.parse(res.text)).toEqual({ error: "unauthorized", message, request_id: expect.any(String) });
       }
       const viaSupabaseHeader = await fetch(`${server.url}/threads/count`, {
         method: "POST",
@@ -387,7 +387,11 @@ for (const mode of MODES) {
         headers: { "x-api-key": "nope", accept: "application/json" },
       });
       expect(res.status).toBe(401);
-      expect(await res.json()).toEqual({ error: "unauthorized", message: "invalid api key" });
+      expect(await res.json()).toEqual({
+        error: "unauthorized",
+        message: "invalid api key",
+        request_id: expect.any(String),
+      });
       expect((await fetch(`${server.url}/threads/count`, { method: "POST" })).status).toBe(401);
       const info = (await (await fetch(`${server.url}/info`)).json()) as { auth: string };
       expect(info.auth).toBe("handlers");

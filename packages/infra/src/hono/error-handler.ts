@@ -8,8 +8,9 @@ import type { RequestVariables } from "./request-context.ts";
 /**
  * Whether the client asked for a JSON error body. The LangGraph SDK sends no Accept header and
  * shows `HTTP <status>: <body text>`, so by default the body is the bare message (as the reference
- * server answers); a client that sends `Accept: application/json` gets `{error, message, details}`.
- * Either way the code travels in the `X-Error-Code` header.
+ * server answers); a client that sends `Accept: application/json` gets `{error, message, details,
+ * request_id}`. Either way the code travels in the `X-Error-Code` header and the request id in
+ * `X-Request-Id`.
  */
 function wantsJson(c: Context): boolean {
   return (c.req.header("accept") ?? "").toLowerCase().includes("application/json");
@@ -19,7 +20,9 @@ function wantsJson(c: Context): boolean {
 export function errorResponse(c: Context, error: AppError): Response {
   c.header("X-Error-Code", error.code);
   const status = error.status as ContentfulStatusCode;
-  if (wantsJson(c)) return c.json(error.toJSON(), status);
+  // The request id (also the X-Request-Id header) ties a JSON error to its log lines.
+  const requestId = (c.var as Partial<RequestVariables>).requestId;
+  if (wantsJson(c)) return c.json({ ...error.toJSON(), ...(requestId ? { request_id: requestId } : {}) }, status);
   return c.text(error.message, status);
 }
 
