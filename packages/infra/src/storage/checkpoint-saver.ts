@@ -1,7 +1,7 @@
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
 import type pg from "pg";
-import { CheckpointSerializer } from "./checkpoint-serde";
+import { CheckpointSerializer } from "./checkpoint-serde.ts";
 
 type PutArgs = Parameters<PostgresSaver["put"]>;
 type WriteRow = Awaited<ReturnType<PostgresSaver["_dumpWrites"]>>[number];

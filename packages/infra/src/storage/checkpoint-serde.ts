@@ -1,38 +1,26 @@
-import {
-  AIMessage,
-  AIMessageChunk,
-  ChatMessage,
-  ChatMessageChunk,
-  FunctionMessage,
-  FunctionMessageChunk,
-  HumanMessage,
-  HumanMessageChunk,
-  RemoveMessage,
-  SystemMessage,
-  SystemMessageChunk,
-  ToolMessage,
-  ToolMessageChunk,
-} from "@langchain/core/messages";
+import * as messages from "@langchain/core/messages";
 import { JsonPlusSerializer } from "@langchain/langgraph-checkpoint";
 
 type MessageClass = new (fields: Record<string, unknown>) => object;
 
-/** The message classes read without LangChain's generic loader (by their serialized id). */
-const MESSAGE_CLASSES: Record<string, MessageClass> = {
-  AIMessage,
-  AIMessageChunk,
-  ChatMessage,
-  ChatMessageChunk,
-  FunctionMessage,
-  FunctionMessageChunk,
-  HumanMessage,
-  HumanMessageChunk,
-  RemoveMessage,
-  SystemMessage,
-  SystemMessageChunk,
-  ToolMessage,
-  ToolMessageChunk,
-} as unknown as Record<string, MessageClass>;
+/** The message classes read without LangChain's generic loader, by the name in their serialized id. */
+const MESSAGE_CLASSES: Record<string, MessageClass> = Object.fromEntries(
+  [
+    "AIMessage",
+    "AIMessageChunk",
+    "ChatMessage",
+    "ChatMessageChunk",
+    "FunctionMessage",
+    "FunctionMessageChunk",
+    "HumanMessage",
+    "HumanMessageChunk",
+    "RemoveMessage",
+    "SystemMessage",
+    "SystemMessageChunk",
+    "ToolMessage",
+    "ToolMessageChunk",
+  ].map((name) => [name, (messages as unknown as Record<string, MessageClass>)[name] as MessageClass]),
+);
 
 /** Thrown inside the quick reader when a value needs the stock reader; never escapes it. */
 const STOCK = Symbol("stock reader");
