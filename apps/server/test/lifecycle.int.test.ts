@@ -129,12 +129,12 @@ describe("migrations", () => {
 
       const first = await runCli(["migrate", "--data-dir", dataDir]);
       expect(first.code).toBe(0);
-      expect(first.stderr).toContain("0/8 migrations applied, 8 pending");
-      expect(first.stderr).toContain("[1/8] applied 0001_assistants_threads");
-      expect(first.stderr).toContain("[8/8] applied 0008_run_events");
+      expect(first.stderr).toContain("0/9 migrations applied, 9 pending");
+      expect(first.stderr).toContain("[1/9] applied 0001_assistants_threads");
+      expect(first.stderr).toContain("[9/9] applied 0009_run_trace_context");
       const again = await runCli(["migrate", "--data-dir", dataDir]);
       expect(again.code).toBe(0);
-      expect(again.stderr).toContain("8/8 migrations applied, 0 pending");
+      expect(again.stderr).toContain("9/9 migrations applied, 0 pending");
 
       const server = await spawnServer({ args: ["--no-migrate", "--data-dir", dataDir] });
       expect((await fetch(`${server.url}/ok`)).status).toBe(200);
