@@ -175,3 +175,30 @@ export function useTestServer(
     return server;
   };
 }
+
+/**
+ * Processes and PostgreSQL databases a test file starts itself (split API/worker setups): every
+ * process is killed and every database dropped after the file.
+ */
+export function useSpawned() {
+  const processes: ServerProcess[] = [];
+  const cleanups: Array<() => Promise<void>> = [];
+  afterAll(async () => {
+    for (const p of processes) p.proc.kill("SIGKILL");
+    await Promise.all(processes.map((p) => p.proc.exited));
+    for (const cleanup of cleanups) await cleanup();
+  });
+  return {
+    /** A fresh database on the test PostgreSQL; its URL. */
+    async database(): Promise<string> {
+      const db = await createTestDatabase(requireTestPostgresUrl());
+      cleanups.push(db.drop);
+      return db.url;
+    },
+    async start(options: Parameters<typeof spawnServer>[0]): Promise<ServerProcess> {
+      const p = await spawnServer(options);
+      processes.push(p);
+      return p;
+    },
+  };
+}

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { resolve } from "node:path";
-import { MODES, type TestServer, useTestServer } from "./harness.ts";
+import { Client } from "@langchain/langgraph-sdk";
+import { MODES, type TestServer, useSpawned, useTestServer } from "./harness.ts";
 
 const CONFIG = resolve(import.meta.dir, "fixtures/run-graphs/langgraph.json");
 
@@ -133,3 +134,42 @@ for (const mode of MODES) {
     });
   });
 }
+
+describe("metrics across processes", () => {
+  const spawned = useSpawned();
+
+  test("the API process counts the runs it creates, the worker process those it executes", async () => {
+    const env = { DATABASE_URL: await spawned.database(), N_JOBS_PER_WORKER: "4" };
+    const api = await spawned.start({ env, args: ["--config", CONFIG, "--no-worker"] });
+    const worker = await spawned.start({ command: "worker", env, args: ["--config", CONFIG, "--no-migrate"] });
+    const scrapeOf = async (url: string) => parse(await (await fetch(`${url}/metrics`)).text());
+    const [apiBefore, workerBefore] = [await scrapeOf(api.url), await scrapeOf(worker.url)];
+
+    const client = new Client({ apiUrl: api.url });
+    const thread = await client.threads.create();
+    for (let i = 0; i < 3; i++) {
+      const run = await client.runs.create(thread.thread_id, "inspect", { input: {} });
+      await client.runs.join(thread.thread_id, run.run_id);
+    }
+    const [apiAfter, workerAfter] = [await scrapeOf(api.url), await scrapeOf(worker.url)];
+    const d = (before: Map<string, number>, after: Map<string, number>, key: string) =>
+      (after.get(key) ?? 0) - (before.get(key) ?? 0);
+    expect(d(apiBefore, apiAfter, 'fractal_runs_created_total{kind="stateful"}')).toBe(3);
+    expect(d(apiBefore, apiAfter, 'fractal_runs_finished_total{status="success"}')).toBe(0);
+    expect(d(workerBefore, workerAfter, 'fractal_runs_finished_total{status="success"}')).toBe(3);
+    expect(d(workerBefore, workerAfter, "fractal_run_queue_wait_seconds_count")).toBe(3);
+    expect(d(workerBefore, workerAfter, 'fractal_runs_created_total{kind="stateful"}')).toBe(0);
+    expect(
+      d(
+        apiBefore,
+        apiAfter,
+        'fractal_http_requests_total{method="POST",route="/threads/:thread_id/runs",status="200"}',
+      ),
+    ).toBe(3);
+    expect(apiAfter.get("fractal_worker_slots")).toBe(0);
+    expect(workerAfter.get("fractal_worker_slots")).toBe(4);
+    // Both see the one database's queue.
+    expect(apiAfter.get('fractal_runs{status="pending"}')).toBe(0);
+    expect(workerAfter.get('fractal_runs{status="pending"}')).toBe(0);
+  }, 90_000);
+});

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { resolve } from "node:path";
-import { createTestDatabase, requireTestPostgresUrl } from "@fractal/infra/storage/testing/postgres";
 import { Client } from "@langchain/langgraph-sdk";
-import { MODES, type ServerProcess, spawnServer, type TestServer, useTestServer } from "./harness.ts";
+import { MODES, type TestServer, useSpawned, useTestServer } from "./harness.ts";
 import { type CollectedSpan, startCollector } from "./otlp-collector.ts";
 
 const CONFIG = resolve(import.meta.dir, "fixtures/run-graphs/langgraph.json");
@@ -115,21 +114,12 @@ for (const mode of MODES) {
 }
 
 describe("tracing across processes", () => {
-  const processes: ServerProcess[] = [];
-  const cleanups: Array<() => Promise<void>> = [];
-  afterAll(async () => {
-    for (const p of processes) p.proc.kill("SIGKILL");
-    await Promise.all(processes.map((p) => p.proc.exited));
-    for (const c of cleanups) await c();
-  });
+  const spawned = useSpawned();
 
   test("a run created on an API process and executed by a worker process is one trace", async () => {
-    const db = await createTestDatabase(requireTestPostgresUrl());
-    cleanups.push(db.drop);
-    const env = { DATABASE_URL: db.url, OTEL_EXPORTER_OTLP_ENDPOINT: collector.url };
-    const api = await spawnServer({ env, args: ["--config", CONFIG, "--no-worker"] });
-    processes.push(api);
-    processes.push(await spawnServer({ command: "worker", env, args: ["--config", CONFIG, "--no-migrate"] }));
+    const env = { DATABASE_URL: await spawned.database(), OTEL_EXPORTER_OTLP_ENDPOINT: collector.url };
+    const api = await spawned.start({ env, args: ["--config", CONFIG, "--no-worker"] });
+    await spawned.start({ command: "worker", env, args: ["--config", CONFIG, "--no-migrate"] });
 
     const caller = callerContext();
     const client = new Client({ apiUrl: api.url, defaultHeaders: { traceparent: caller.traceparent } });
