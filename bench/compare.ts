@@ -6,7 +6,8 @@
  *   postgres  `fractal serve` on a fresh database created on BENCH_DATABASE_URL (or DATABASE_URL);
  *   js-dev    the LangGraph JS dev server (`langgraph dev`, in memory) serving the same graphs.
  * A mode whose prerequisite is missing is skipped with a message. BENCH_MODES picks modes
- * (comma-separated); every other BENCH_* option is passed to run-bench.ts.
+ * (comma-separated); every other BENCH_* option is passed to run-bench.ts. BENCH_OTLP=1 traces the
+ * fractal modes to a collector stub started here (OTLP/HTTP), adding `spans_received` to their lines.
  *   BENCH_DATABASE_URL=postgres://… bun bench/compare.ts
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -22,6 +23,25 @@ const devCli = join(root, "packages/graphs/node_modules/@langchain/langgraph-cli
 const modes = (process.env.BENCH_MODES ?? "embedded,postgres,js-dev").split(",");
 const databaseUrl = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL;
 const say = (msg: string) => process.stderr.write(`compare: ${msg}\n`);
+
+/** With BENCH_OTLP=1: a collector stand-in that only counts the spans it is sent. */
+let spansReceived = 0;
+const collector =
+  process.env.BENCH_OTLP === "1"
+    ? Bun.serve({
+        port: 0,
+        hostname: "127.0.0.1",
+        async fetch(request) {
+          const body = (await request.json()) as { resourceSpans?: { scopeSpans?: { spans?: unknown[] }[] }[] };
+          for (const r of body.resourceSpans ?? [])
+            for (const s of r.scopeSpans ?? []) spansReceived += s.spans?.length ?? 0;
+          return Response.json({});
+        },
+      })
+    : undefined;
+const tracing = collector
+  ? { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${collector.port}` }
+  : { OTEL_EXPORTER_OTLP_ENDPOINT: undefined };
 
 /** Starts a server, benchmarks it, stops it; the bench's JSON line with the mode in front. */
 async function benchOne(mode: string, argv: string[], env: Record<string, string | undefined>, cwd: string) {
@@ -42,7 +62,11 @@ async function benchOne(mode: string, argv: string[], env: Record<string, string
     const [out, code] = await Promise.all([new Response(bench.stdout).text(), bench.exited]);
     if (code !== 0) throw new Error(`run-bench.ts failed on ${mode} (exit ${code})`);
     const figures = JSON.parse(out.trim().split("\n").at(-1) as string);
-    console.log(JSON.stringify({ mode, ...figures }));
+    server.kill("SIGTERM");
+    await server.exited; // its last spans are flushed at shutdown
+    const traced = collector && mode !== "js-dev" ? { tracing: "otlp", spans_received: spansReceived } : {};
+    spansReceived = 0;
+    console.log(JSON.stringify({ mode, ...traced, ...figures }));
   } finally {
     server.kill("SIGTERM");
     await server.exited;
@@ -55,7 +79,13 @@ function jsDevOptions(): Record<string, string> {
 }
 
 const fractal = ["bun", join(root, "apps/server/src/cli.ts"), "serve", "--port", "{port}", "--config", config];
-const quiet = { LOG_LEVEL: "error", DATABASE_URL: undefined, POSTGRES_URI: undefined, REDIS_URL: undefined };
+const quiet = {
+  LOG_LEVEL: "error",
+  DATABASE_URL: undefined,
+  POSTGRES_URI: undefined,
+  REDIS_URL: undefined,
+  ...tracing,
+};
 
 for (const mode of modes) {
   if (mode === "embedded") {
@@ -98,3 +128,4 @@ for (const mode of modes) {
     say(`${mode}: unknown mode (embedded, postgres, js-dev)`);
   }
 }
+collector?.stop(true);

@@ -155,14 +155,22 @@ export function createOpenApiRegistry(): OpenApiRegistry {
             ErrorBody: {
               type: "object",
               required: ["error", "message"],
-              properties: { error: { type: "string" }, message: { type: "string" }, details: {} },
+              properties: {
+                error: { type: "string" },
+                message: { type: "string" },
+                details: {},
+                request_id: { type: "string", description: "the answer's X-Request-Id" },
+              },
             },
           },
           responses: {
             Error: {
               description:
-                "Error. The body is the bare message (text/plain) unless the request sends Accept: application/json; the code is in the X-Error-Code header either way.",
-              headers: { "X-Error-Code": { schema: { type: "string" } } },
+                "Error. The body is the bare message (text/plain) unless the request sends Accept: application/json; the code is in the X-Error-Code header and the request id in X-Request-Id either way.",
+              headers: {
+                "X-Error-Code": { schema: { type: "string" } },
+                "X-Request-Id": { schema: { type: "string" } },
+              },
               content: {
                 "text/plain": { schema: { type: "string" } },
                 "application/json": { schema: { $ref: "#/components/schemas/ErrorBody" } },
