@@ -32,6 +32,7 @@ const config: Config = {
   runTimeoutMs: 3_600_000,
   webhooks: { allowedHosts: [], maxAttempts: 5, retryBaseMs: 1000 },
   cronPollMs: 1000,
+  modelTokenMetrics: true,
   schemaWaitMs: 0,
   infoMetadata: {},
   auth: { mode: "none", apiKeys: [], publicPaths: ["/ok"] },

@@ -38,6 +38,36 @@ describe("loadConfig", () => {
     expect(config.migrate).toBe(false);
   });
 
+  test("OpenTelemetry: traces are off without an endpoint; the standard variables set URL, headers and service name", () => {
+    expect(loadConfig({}, {}, cwd).tracing).toBeUndefined();
+    expect(loadConfig({}, {}, cwd).modelTokenMetrics).toBe(true);
+    expect(loadConfig({ FRACTAL_MODEL_TOKEN_METRICS: "false" }, {}, cwd).modelTokenMetrics).toBe(false);
+    expect(
+      loadConfig(
+        {
+          OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318/",
+          OTEL_EXPORTER_OTLP_HEADERS: "authorization=Bearer%20t0k,x-team=agents",
+          OTEL_SERVICE_NAME: "agents",
+        },
+        {},
+        cwd,
+      ).tracing,
+    ).toEqual({
+      tracesUrl: "http://collector:4318/v1/traces",
+      headers: { authorization: "Bearer t0k", "x-team": "agents" },
+      serviceName: "agents",
+    });
+    const own = loadConfig({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "https://c.example/traces" }, {}, cwd).tracing;
+    expect(own?.tracesUrl).toBe("https://c.example/traces");
+    expect(own?.serviceName).toBe("fractal-agents-runtime");
+    expect(
+      loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318", OTEL_SDK_DISABLED: "true" }, {}, cwd).tracing,
+    ).toBeUndefined();
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "collector:4318" }, {}, cwd)).toThrow(
+      "OTEL_EXPORTER_OTLP_ENDPOINT",
+    );
+  });
+
   test("process roles: serve is all-in-one; --no-worker runs no worker; worker and API-only need PostgreSQL, and share events through Redis or PostgreSQL", () => {
     const shared = { DATABASE_URL: "postgres://u@h/db", REDIS_URL: "redis://h:6379" };
     expect(loadConfig({}, {}, cwd)).toMatchObject({ role: "all", jobsPerWorker: 10, redisPrefix: "fractal" });

@@ -78,6 +78,7 @@ const envSchema = z.object({
   FRACTAL_JWT_AUDIENCE: z.string().min(1).optional(),
   FRACTAL_JWT_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
   FRACTAL_AUTH_PUBLIC_PATHS: z.string().default("/ok,/info,/openapi.json,/docs,/metrics"),
+  FRACTAL_MODEL_TOKEN_METRICS: bool.default(true),
   // The standard OpenTelemetry variables (OTLP over HTTP, JSON).
   OTEL_SDK_DISABLED: bool.default(false),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
@@ -166,6 +167,8 @@ export interface Config {
    * OTEL_SDK_DISABLED is not; otherwise off.
    */
   tracing?: { tracesUrl: string; headers: Record<string, string>; serviceName: string };
+  /** FRACTAL_MODEL_TOKEN_METRICS: count model tokens with tracing off (a callback handler on every run). */
+  modelTokenMetrics: boolean;
 }
 
 /** Command-line flags that override their environment equivalents. */
@@ -348,6 +351,7 @@ export function loadConfig(
       retryBaseMs: e.FRACTAL_WEBHOOK_RETRY_BASE_MS,
     },
     tracing: tracingConfig(e),
+    modelTokenMetrics: e.FRACTAL_MODEL_TOKEN_METRICS,
     auth: {
       mode: e.FRACTAL_AUTH,
       apiKeys,

@@ -319,6 +319,7 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
       runTimeoutMs: config.runTimeoutMs,
       onWebhookQueued: () => deliverer.kick(),
       metrics,
+      countModelTokens: config.modelTokenMetrics,
     });
     const maintenance = createMaintenance({
       storage,
@@ -349,6 +350,7 @@ export async function createDeps(config: Config, logger = createLogger({ level: 
     metrics.setSources({
       runsByStatus: () => storage.runs.countActive(),
       workerSlots: () => ({ busy: worker.active(), total: config.jobsPerWorker }),
+      eventStreams: () => events.stats(),
     });
     return {
       config,

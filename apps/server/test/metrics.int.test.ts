@@ -44,7 +44,7 @@ for (const mode of MODES) {
     const delta = (before: Map<string, number>, after: Map<string, number>, key: string) =>
       (after.get(key) ?? 0) - (before.get(key) ?? 0);
 
-    test("after a known set of requests and runs the counters moved by exactly that much", async () => {
+    test("after a known set of requests and runs the counters moved by exactly that much, model tokens included", async () => {
       const { client } = server;
       const thread = await client.threads.create();
       await client.runs.wait(thread.thread_id, "inspect", { input: {} }); // warm-up: graph loaded
@@ -53,6 +53,8 @@ for (const mode of MODES) {
       for (let i = 0; i < 3; i++) await client.runs.wait(null, "inspect", { input: {} });
       await client.runs.wait(thread.thread_id, "inspect", { input: {} });
       await client.runs.wait(thread.thread_id, "fails", { input: {} }).catch(() => undefined);
+      // A model call that reports its usage (7 in, 3 out), with tracing off.
+      await client.runs.wait(null, "traced", { input: { messages: [{ role: "user", content: "weather?" }] } });
       const hooked = await client.runs.create(thread.thread_id, "inspect", {
         input: {},
         webhook: `${receiver.url}/hook`,
@@ -72,22 +74,25 @@ for (const mode of MODES) {
       }
 
       const d = (key: string) => delta(before, after, key);
-      expect(d('fractal_runs_created_total{kind="stateless"}')).toBe(3);
+      expect(d('fractal_runs_created_total{kind="stateless"}')).toBe(4);
       expect(d('fractal_runs_created_total{kind="stateful"}')).toBe(3);
-      expect(d('fractal_runs_finished_total{status="success"}')).toBe(5);
+      expect(d('fractal_runs_finished_total{status="success"}')).toBe(6);
       expect(d('fractal_runs_finished_total{status="error"}')).toBe(1);
-      expect(d('fractal_run_duration_seconds_count{status="success"}')).toBe(5);
+      expect(d('fractal_run_duration_seconds_count{status="success"}')).toBe(6);
       expect(d('fractal_run_duration_seconds_count{status="error"}')).toBe(1);
-      expect(d("fractal_run_queue_wait_seconds_count")).toBe(6);
+      expect(d("fractal_run_queue_wait_seconds_count")).toBe(7);
+      const tokens = (direction: string) =>
+        d(`fractal_model_tokens_total{direction="${direction}",model="fixture-model",provider="fixture"}`);
+      expect([tokens("input"), tokens("output")]).toEqual([7, 3]);
       expect(d('fractal_webhook_deliveries_total{outcome="delivered"}')).toBe(1);
       const http = (route: string, method: string, status: number) =>
         d(`fractal_http_requests_total{method="${method}",route="${route}",status="${status}"}`);
-      expect(http("/runs/wait", "POST", 200)).toBe(3);
+      expect(http("/runs/wait", "POST", 200)).toBe(4);
       expect(http("/threads/:thread_id/runs/wait", "POST", 200)).toBe(2);
       expect(http("/threads/:thread_id/runs", "POST", 200)).toBe(1);
       expect(http("/threads/:thread_id", "GET", 404)).toBe(1);
       expect(http("unmatched", "GET", 404)).toBe(1);
-      expect(d('fractal_http_request_duration_seconds_count{method="POST",route="/runs/wait"}')).toBe(3);
+      expect(d('fractal_http_request_duration_seconds_count{method="POST",route="/runs/wait"}')).toBe(4);
       // Ids never become labels.
       for (const key of after.keys()) expect(key).not.toMatch(/[0-9a-f]{8}-[0-9a-f]{4}-/);
       // Latency histograms moved; the queue is empty and nothing runs once the runs are done.
@@ -97,6 +102,7 @@ for (const mode of MODES) {
       expect(after.get('fractal_runs{status="pending"}')).toBe(0);
       expect(after.get('fractal_runs{status="running"}')).toBe(0);
       expect(after.get("fractal_worker_slots_busy")).toBe(0);
+      expect(after.get("fractal_run_stream_readers")).toBe(0);
       expect(after.get("fractal_worker_slots")).toBeGreaterThan(0);
       expect(after.get("process_resident_memory_bytes")).toBeGreaterThan(0);
     });
@@ -125,10 +131,18 @@ for (const mode of MODES) {
         input: {},
         multitaskStrategy: "enqueue",
       });
+      // A client following the running run's stream is one reader until it goes.
+      const following = new AbortController();
+      const stream = await fetch(`${server.url}/threads/${thread.thread_id}/runs/${first.run_id}/stream`, {
+        signal: following.signal,
+      });
+      await stream.body?.getReader().read();
       const during = await scrape();
       expect(during.get('fractal_runs{status="pending"}')).toBe(1);
       expect(during.get('fractal_runs{status="running"}')).toBe(1);
       expect(during.get("fractal_worker_slots_busy")).toBe(1);
+      expect(during.get("fractal_run_stream_readers")).toBe(1);
+      following.abort();
       await server.client.runs.join(thread.thread_id, first.run_id);
       await server.client.runs.join(thread.thread_id, second.run_id);
     });

@@ -6,6 +6,8 @@ export interface MetricSources {
   runsByStatus?: () => Promise<Record<string, number> | undefined>;
   /** Runs executing in this process, and how many it may execute at once. */
   workerSlots?: () => { busy: number; total: number };
+  /** Readers following run event streams in this process. */
+  eventStreams?: () => { readers: number };
 }
 
 /** Request and run latencies: 5 ms … 60 s. */
@@ -154,6 +156,14 @@ export function createMetrics() {
     registers,
     collect() {
       this.set(sources.workerSlots?.().total ?? 0);
+    },
+  });
+  new Gauge({
+    name: "fractal_run_stream_readers",
+    help: "Readers following run event streams in this process: run streams, joins and runs/wait answers.",
+    registers,
+    collect() {
+      this.set(sources.eventStreams?.().readers ?? 0);
     },
   });
   return metrics;

@@ -39,6 +39,13 @@ export interface WorkerOptions {
   onWebhookQueued?: () => void;
   /** Queue wait, run durations and final statuses go here. */
   metrics?: Metrics;
+  /**
+   * Count chat models' tokens (fractal_model_tokens_total) with tracing off too. It attaches a
+   * LangChain callback handler to every run, which costs LangChain about half a millisecond per run
+   * of a small graph (its callback manager is then set up for every runnable); with tracing on the
+   * span handler counts them anyway. Default true.
+   */
+  countModelTokens?: boolean;
 }
 
 /**
@@ -208,7 +215,8 @@ export function createWorker(options: WorkerOptions): Worker {
       span?.setAttribute("fractal.graph.id", assistant.graph_id);
       const config = runConfig(run, assistant, kwargs);
       // Spans for nodes, models and tools (tracing on); token counts for the metrics.
-      const callbacks = span || options.metrics ? [new RunCallbacks({ metrics: options.metrics })] : [];
+      const callbacks =
+        options.metrics && options.countModelTokens !== false ? [new RunCallbacks({ metrics: options.metrics })] : [];
       const graph = await graphs.resolve(assistant.graph_id, {
         checkpointer: storage.checkpoints.saver,
         store: storage.store,
