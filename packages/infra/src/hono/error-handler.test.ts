@@ -6,7 +6,7 @@ import { testApp } from "./testing/app.ts";
 
 const json = { accept: "application/json" };
 
-test("an AppError answers its status: the bare message, or {error, message, details} when JSON is asked for", async () => {
+test("an AppError answers its status: the bare message, or {error, message, details, request_id} when JSON is asked for", async () => {
   const { app } = testApp();
   app.get("/missing", () => {
     throw new AppError("not_found", "Thread with ID t not found", { details: { id: "t" } });
@@ -21,6 +21,7 @@ test("an AppError answers its status: the bare message, or {error, message, deta
     error: "not_found",
     message: "Thread with ID t not found",
     details: { id: "t" },
+    request_id: asJson.headers.get("x-request-id"),
   });
 });
 
