@@ -11,8 +11,8 @@ type Obj = Record<string, unknown>;
 interface Open {
   /** The span this LangChain run opened; none for runs that only pass their parent on. */
   span?: Span;
-  /** The context children of this run start in. */
-  context: Context;
+  /** The context children of this run start in (none: the handler's parent, if any). */
+  context?: Context;
   model?: { provider: string; model: string };
 }
 
@@ -138,7 +138,7 @@ export class RunCallbacks extends BaseCallbackHandler {
     if (this.#parent) this.#start(runId, parentRunId, `chat ${model}`, attributes, SpanKind.CLIENT);
     const open = this.#open.get(runId);
     if (open) open.model = { provider, model };
-    else this.#open.set(runId, { context: this.#contextOf(parentRunId) as Context, model: { provider, model } });
+    else this.#open.set(runId, { context: this.#contextOf(parentRunId), model: { provider, model } });
   }
 
   override handleLLMEnd(output: LLMResult, runId: string) {

@@ -171,21 +171,19 @@ export function createWorker(options: WorkerOptions): Worker {
    * (graph nodes, model and tool calls inside) as children.
    */
   const execute = (run: ClaimedRun, entry: Active, known?: Assistant): Promise<boolean> => {
-    if (!tracingEnabled()) return executeRun_(run, entry, known);
+    if (!tracingEnabled()) return executeAndRecord(run, entry, known);
     const attributes = {
       "fractal.run.id": run.run_id,
       "fractal.thread.id": run.thread_id,
       "fractal.assistant.id": run.assistant_id,
       "fractal.run.attempt": run.attempt,
     };
-    return inSpan("run", { attributes, parent: contextFrom(run.trace_context) }, async (span) => {
-      const createdAt = Date.parse(run.created_at);
-      if (Number.isFinite(createdAt)) tracer().startSpan("queue_wait", { startTime: createdAt }).end();
-      return executeRun_(run, entry, known, span);
-    });
+    return inSpan("run", { attributes, parent: contextFrom(run.trace_context) }, (span) =>
+      executeAndRecord(run, entry, known, span),
+    );
   };
 
-  const executeRun_ = async (run: ClaimedRun, entry: Active, known?: Assistant, span?: Span): Promise<boolean> => {
+  const executeAndRecord = async (run: ClaimedRun, entry: Active, known?: Assistant, span?: Span): Promise<boolean> => {
     const traceId = span?.spanContext().traceId;
     const log = logger.child({
       run_id: run.run_id,
@@ -200,7 +198,11 @@ export function createWorker(options: WorkerOptions): Worker {
     };
     emit("metadata", { run_id: run.run_id, attempt: run.attempt });
     const createdAt = Date.parse(run.created_at);
-    if (Number.isFinite(createdAt)) options.metrics?.queueWait.observe(Math.max(0, Date.now() - createdAt) / 1000);
+    if (Number.isFinite(createdAt)) {
+      options.metrics?.queueWait.observe(Math.max(0, Date.now() - createdAt) / 1000);
+      // A child of the run span: nothing has been awaited yet, so it is still the active one.
+      if (span) tracer().startSpan("queue_wait", { startTime: createdAt }).end();
+    }
     log.info("run started", { attempt: run.attempt });
     let outcome: RunOutcome;
     const assistant = known ?? (await storage.assistants.find(run.assistant_id));
@@ -214,9 +216,11 @@ export function createWorker(options: WorkerOptions): Worker {
       span?.updateName(`run ${assistant.graph_id}`);
       span?.setAttribute("fractal.graph.id", assistant.graph_id);
       const config = runConfig(run, assistant, kwargs);
-      // Spans for nodes, models and tools (tracing on); token counts for the metrics.
-      const callbacks =
-        options.metrics && options.countModelTokens !== false ? [new RunCallbacks({ metrics: options.metrics })] : [];
+      // Spans for nodes, models and tools under `parent` (tracing on); token counts for the metrics.
+      const callbacksUnder = (parent?: Context) =>
+        parent || (options.metrics && options.countModelTokens !== false)
+          ? [new RunCallbacks({ parent, metrics: options.metrics })]
+          : [];
       const graph = await graphs.resolve(assistant.graph_id, {
         checkpointer: storage.checkpoints.saver,
         store: storage.store,
@@ -234,10 +238,7 @@ export function createWorker(options: WorkerOptions): Worker {
         executeRun({
           graph,
           run,
-          config: {
-            ...config,
-            callbacks: parent ? [new RunCallbacks({ parent, metrics: options.metrics })] : callbacks,
-          },
+          config: { ...config, callbacks: callbacksUnder(parent) },
           emit,
           signal: entry.controller.signal,
           ...(temporary ? { checkpointer: new MemorySaver() } : {}),
