@@ -81,12 +81,15 @@ export interface RunStore {
   delete(threadId: string, runId: string): Promise<void>;
   /** Claims the oldest runnable run: pending, due, first in its thread, thread not running. */
   claim(workerId: string, leaseMs: number): Promise<ClaimedRun | undefined>;
-  /** Extends the leases a worker holds; returns the runs someone asked to cancel. */
+  /**
+   * Extends the leases a worker holds. Returns the runs it renewed, each with the cancel someone
+   * asked for (or null); a run it did not renew is no longer the worker's (its lease expired).
+   */
   heartbeat(
     workerId: string,
     runIds: string[],
     leaseMs: number,
-  ): Promise<Array<{ run_id: string; action: CancelAction }>>;
+  ): Promise<Array<{ run_id: string; action: CancelAction | null }>>;
   /**
    * Ends a run the worker holds and sets the thread's state and status. `finished` is false when
    * the lease was lost; `queued` tells whether runs wait on the thread (worth a claim).
@@ -339,9 +342,7 @@ export function createRunStore(db: Kysely<Tables>): RunStore {
         .where("status", "=", "running")
         .returning(["run_id", "cancel_action"])
         .execute();
-      return rows
-        .filter((r) => r.cancel_action !== null)
-        .map((r) => ({ run_id: r.run_id, action: r.cancel_action as CancelAction }));
+      return rows.map((r) => ({ run_id: r.run_id, action: r.cancel_action as CancelAction | null }));
     },
 
     async finish(workerId, runId, outcome, options) {

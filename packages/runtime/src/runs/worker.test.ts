@@ -3,35 +3,39 @@ import type { RunStatus } from "@fractal/infra/storage/runs";
 import { defaultAssistantId } from "../default-assistants.ts";
 import { createMaintenance } from "../maintenance.ts";
 import { runStatus, type TestConfig, testConfig } from "../testing/engine.ts";
-import { slowGraph } from "../testing/graphs.ts";
+import { slowGraph, watchedGraph } from "../testing/graphs.ts";
 import { createWorker, type Worker } from "./worker.ts";
 
 // Each test opens an in-memory database (about 2 s) before it waits on real timers.
 setDefaultTimeout(20_000);
 
 let engine: TestConfig;
+let watched: ReturnType<typeof watchedGraph>;
 const workers: Worker[] = [];
 beforeEach(async () => {
-  engine = await testConfig({ graphs: { slow: slowGraph } });
+  watched = watchedGraph();
+  engine = await testConfig({ graphs: { slow: slowGraph, watched: watched.graph } });
 });
 afterEach(async () => {
   for (const worker of workers.splice(0)) await worker.stop(0);
   await engine.close();
 });
 
-function startWorker(options: { leaseMs?: number; heartbeatMs?: number; runTimeoutMs?: number } = {}): Worker {
+function startWorker(
+  options: { leaseMs?: number; heartbeatMs?: number; runTimeoutMs?: number; concurrency?: number } = {},
+): Worker {
   const worker = createWorker({ ...engine, concurrency: 2, pollMs: 20, ...options });
   workers.push(worker);
   worker.start();
   return worker;
 }
 
-async function queueRun(delayMs: number) {
+async function queueRun(delayMs: number, graphId = "slow") {
   const threadId = crypto.randomUUID();
   const { run } = await engine.storage.runs.create({
     run_id: crypto.randomUUID(),
     thread_id: threadId,
-    assistant_id: defaultAssistantId("slow"),
+    assistant_id: defaultAssistantId(graphId),
     kwargs: { input: {}, stream_mode: ["values"], config: { configurable: { delay_ms: delayMs } } },
     multitask_strategy: "enqueue",
     if_not_exists: "create",
@@ -138,4 +142,77 @@ test("stop() hands a run that outlasts the drain time back to the queue", async 
   // Another worker picks it up again.
   startWorker();
   expect(await until(run, ["running", "success"])).not.toBe("pending");
+});
+
+/** Holds back the heartbeats of one worker (its lease lapses meanwhile) until released. */
+function holdHeartbeats() {
+  const heartbeat = engine.storage.runs.heartbeat.bind(engine.storage.runs);
+  let held: string | undefined;
+  engine.storage.runs.heartbeat = async (workerId, runIds, leaseMs) => {
+    while (held === workerId) await Bun.sleep(10);
+    return heartbeat(workerId, runIds, leaseMs);
+  };
+  return {
+    hold: (worker: Worker) => {
+      held = worker.id;
+    },
+    release: () => {
+      held = undefined;
+    },
+  };
+}
+
+async function eventually(check: () => boolean | Promise<boolean>, ms = 3_000): Promise<boolean> {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    if (await check()) return true;
+    await Bun.sleep(10);
+  }
+  return check();
+}
+
+/** Lets the run's lease lapse while its worker's heartbeats are held, and requeues it. */
+async function lapse(worker: Worker, heartbeats: ReturnType<typeof holdHeartbeats>) {
+  heartbeats.hold(worker);
+  await Bun.sleep(300);
+  expect((await createMaintenance({ ...engine }).runOnce()).leases).toBe(1);
+}
+
+const attemptOf = async (run: { thread_id: string; run_id: string }) =>
+  (await engine.storage.runs.get(run.thread_id, run.run_id)).attempt;
+
+test("a run whose lapsed lease another worker took stops here at the next heartbeat; the new claim finishes it", async () => {
+  const run = await queueRun(1_500, "watched");
+  const heartbeats = holdHeartbeats();
+  const first = startWorker({ leaseMs: 200, heartbeatMs: 50, concurrency: 1 });
+  expect(await until(run, ["running"])).toBe("running");
+  await lapse(first, heartbeats);
+  const second = startWorker({ leaseMs: 200, heartbeatMs: 50 });
+  expect(await eventually(async () => (await attemptOf(run)) === 2)).toBe(true);
+  heartbeats.release();
+  // The held heartbeat goes through, finds the run no longer the first worker's, and stops it.
+  expect(await eventually(() => first.active() === 0, 1_000)).toBe(true);
+  expect(second.active()).toBe(1);
+  expect(watched.seen.running).toBe(1);
+  expect(await until(run, ["success", "error"])).toBe("success");
+  expect(await attemptOf(run)).toBe(2);
+  expect((await engine.storage.threads.get(run.thread_id)).values).toEqual({ steps: 1 });
+});
+
+test("a worker that claims again a run it still executes (its lease lapsed) stops the old attempt first", async () => {
+  const run = await queueRun(1_000, "watched");
+  const heartbeats = holdHeartbeats();
+  const worker = startWorker({ leaseMs: 200, heartbeatMs: 50 });
+  expect(await until(run, ["running"])).toBe("running");
+  await lapse(worker, heartbeats);
+  // It has a free slot, so it claims the requeued run itself.
+  expect(await eventually(async () => (await attemptOf(run)) === 2)).toBe(true);
+  heartbeats.release();
+  expect(await eventually(() => watched.seen.started === 2)).toBe(true);
+  await Bun.sleep(200);
+  // One execution at a time, and the new attempt is the one the worker holds (and renews).
+  expect(worker.active()).toBe(1);
+  expect(await until(run, ["success", "error"])).toBe("success");
+  expect(watched.seen.most).toBe(1);
+  expect(await attemptOf(run)).toBe(2);
 });

@@ -78,6 +78,13 @@ interface Active {
   released?: boolean;
   /** Aborted because it ran past the run time limit. */
   timedOut?: boolean;
+  /**
+   * Aborted because its lease was lost (a heartbeat did not renew it: the lease had expired and the
+   * run went back to the queue). Another claim executes the run; this attempt records nothing.
+   */
+  lost?: boolean;
+  /** Recording its outcome: a heartbeat that no longer finds the run running is not a lost lease. */
+  finishing?: boolean;
   done: Promise<void>;
 }
 
@@ -143,6 +150,14 @@ export function createWorker(options: WorkerOptions): Worker {
     }
   };
 
+  /** Stops an attempt whose lease this worker no longer holds; it records nothing. */
+  const loseLease = (runId: string, entry: Active) => {
+    if (entry.lost || entry.finishing) return;
+    entry.lost = true;
+    entry.controller.abort();
+    logger.warn("lease lost while the run executed; this attempt stops", { run_id: runId });
+  };
+
   const start = (run: ClaimedRun, assistant?: Assistant) => {
     const controller = new AbortController();
     const early = earlyCancels.get(run.run_id);
@@ -150,15 +165,20 @@ export function createWorker(options: WorkerOptions): Worker {
     const cancelAction = run.cancel_action ?? early?.action;
     const entry: Active = { controller, action: cancelAction ?? undefined, done: Promise.resolve() };
     if (cancelAction) controller.abort();
+    // This worker claimed again a run it is still executing (its lease had expired and the run was
+    // requeued): the old attempt stops, and the new one starts once it has unwound.
+    const previous = active.get(run.run_id);
+    if (previous) loseLease(run.run_id, previous);
     active.set(run.run_id, entry);
-    entry.done = execute(run, entry, assistant)
+    entry.done = (previous?.done ?? Promise.resolve())
+      .then(() => execute(run, entry, assistant))
       .then((queued) => queued || saturated)
       .catch((error) => {
         logger.error("run bookkeeping failed", { run_id: run.run_id, error });
         return true;
       })
       .then((claimMore) => {
-        active.delete(run.run_id);
+        if (active.get(run.run_id) === entry) active.delete(run.run_id);
         // Runs queued behind this one (or left unclaimed while every slot was busy) start now;
         // otherwise the queued signal and the poll cover new work.
         if (claimMore) void tick();
@@ -254,6 +274,13 @@ export function createWorker(options: WorkerOptions): Worker {
       } finally {
         clearTimeout(timer);
       }
+      if (entry.lost) {
+        log.warn("run attempt stopped: its lease was lost; the run's new claim executes it", {
+          attempt: run.attempt,
+        });
+        events.handOff(run.run_id);
+        return false;
+      }
       if (entry.timedOut && !entry.action && !entry.released) {
         const error = { error: "RunTimeout", message: `the run took longer than its time limit (${limit} ms)` };
         emit("error", error);
@@ -272,6 +299,7 @@ export function createWorker(options: WorkerOptions): Worker {
       events.handOff(run.run_id);
       return false;
     }
+    entry.finishing = true;
     if (temporary) {
       finished = await storage.deleteTemporaryThread(run.thread_id, run.run_id, id);
     } else {
@@ -349,8 +377,20 @@ export function createWorker(options: WorkerOptions): Worker {
         setInterval(
           async () => {
             try {
-              const flagged = await storage.runs.heartbeat(id, [...active.keys()], leaseMs);
-              for (const { run_id, action } of flagged) requestCancel(run_id, action);
+              const held = [...active.entries()];
+              if (held.length === 0) return;
+              const renewed = await storage.runs.heartbeat(
+                id,
+                held.map(([runId]) => runId),
+                leaseMs,
+              );
+              for (const { run_id, action } of renewed) if (action) requestCancel(run_id, action);
+              // A run the heartbeat did not renew is no longer ours: its lease expired and the run
+              // was requeued (and maybe claimed elsewhere). Its attempt stops instead of running on.
+              const kept = new Set(renewed.map((r) => r.run_id));
+              for (const [runId, entry] of held) {
+                if (!kept.has(runId) && active.get(runId) === entry) loseLease(runId, entry);
+              }
             } catch (error) {
               logger.error("heartbeat failed", { error });
             }

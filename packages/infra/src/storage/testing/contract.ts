@@ -240,6 +240,24 @@ export function describeStorageContract(name: string, open: () => Promise<Databa
       expect((await storage.threads.get(threadId)).status).toBe("error");
     });
 
+    test("runs: a heartbeat renews only the leases the worker still holds", async () => {
+      const threadId = await newThread();
+      const { run } = await storage.runs.create(runInput(threadId));
+      await storage.runs.claim("w1", 1);
+      await Bun.sleep(20);
+      // Not yet swept: the lease is expired but still w1's, so the heartbeat renews it.
+      expect(await storage.runs.heartbeat("w1", [run.run_id], 1)).toEqual([{ run_id: run.run_id, action: null }]);
+      await Bun.sleep(20);
+      expect(await storage.runs.sweep(5)).toEqual([{ run_id: run.run_id, status: "pending" }]);
+      expect(await storage.runs.heartbeat("w1", [run.run_id], 30_000)).toEqual([]);
+      expect((await storage.runs.claim("w2", 30_000))?.attempt).toBe(2);
+      expect(await storage.runs.heartbeat("w1", [run.run_id], 30_000)).toEqual([]);
+      expect(await storage.runs.heartbeat("w2", [run.run_id], 30_000)).toEqual([{ run_id: run.run_id, action: null }]);
+      const outcome = { status: "success" as const, thread: { status: "idle" as const, values: {}, interrupts: {} } };
+      expect((await storage.runs.finish("w1", run.run_id, outcome)).finished).toBe(false);
+      expect((await storage.runs.finish("w2", run.run_id, outcome)).finished).toBe(true);
+    });
+
     test("runs: after_seconds delays the claim", async () => {
       const threadId = await newThread();
       await storage.runs.create({ ...runInput(threadId), after_seconds: 60 });
