@@ -115,14 +115,16 @@ describe("createApp", () => {
     expect(await res.json()).toMatchObject({ error: "not_found" });
   });
 
-  test("error bodies are the bare message (the SDK shows `HTTP <status>: <body>`) unless JSON is asked for", async () => {
+  test("error bodies are the message and request id (the SDK shows `HTTP <status>: <body>`) unless JSON is asked for", async () => {
     const app = createApp(deps);
     const id = crypto.randomUUID();
     const plain = await app.request(`/threads/${id}`);
     expect(plain.status).toBe(404);
     expect(plain.headers.get("content-type")).toStartWith("text/plain");
     expect(plain.headers.get("x-error-code")).toBe("not_found");
-    expect(await plain.text()).toBe(`Thread with ID ${id} not found`);
+    expect(await plain.text()).toBe(
+      `Thread with ID ${id} not found (request_id: ${plain.headers.get("x-request-id")})`,
+    );
     const json = await app.request(`/threads/${id}`, { headers: JSON_ERRORS });
     expect(await json.json()).toEqual({
       error: "not_found",

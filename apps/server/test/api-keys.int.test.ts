@@ -65,7 +65,7 @@ for (const mode of MODES) {
       });
       const none = await fetch(`${server.url}/threads/search`, { method: "POST" });
       expect(none.status).toBe(401);
-      expect(await none.text()).toBe("missing x-api-key");
+      expect(await none.text()).toBe(`missing x-api-key (request_id: ${none.headers.get("x-request-id")})`);
       expect((await fetch(`${server.url}/ok`)).status).toBe(200);
     });
   });

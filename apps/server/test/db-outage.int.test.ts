@@ -108,10 +108,12 @@ describe("PostgreSQL outage under a running server (postgres)", () => {
     for (let i = 0; i < 5; i++) during.push(await call());
     expect(during.map((r) => r.status)).toEqual([503, 503, 503, 503, 503]);
     expect(during[0]?.headers.get("retry-after")).toBe("5");
-    expect(await during[1]?.text()).toBe("the database is unavailable; retry shortly");
+    expect(await during[1]?.text()).toBe(
+      `the database is unavailable; retry shortly (request_id: ${during[1]?.headers.get("x-request-id")})`,
+    );
     const check = await fetch(`${server.url}/ok?check_db=1`);
     expect(check.status).toBe(503);
-    expect(await check.json()).toEqual({ ok: false, db: "unavailable" });
+    expect(await check.json()).toEqual({ ok: false, db: "unavailable", request_id: check.headers.get("x-request-id") });
     expect((await fetch(`${server.url}/ok`)).status).toBe(200);
     // Prune skips unknown threads, but an unreachable database is no unknown thread.
     const prune = await fetch(`${server.url}/threads/prune`, {

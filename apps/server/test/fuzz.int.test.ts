@@ -1,8 +1,9 @@
 // Property-based fuzzing of every route in /openapi.json (so new routes are covered without new
 // cases): wrong types, missing and extra fields, out-of-range numbers, huge and deep values, odd path
 // ids (non-uuid, unicode, NUL, very long), bad enums and content types. For each request: never a 5xx,
-// an error body that carries the message, the server still answering, and the data that existed
-// before unchanged afterwards. FUZZ_RUNS (default 2000 per mode) sets the count; FUZZ_SEED replays.
+// an error body that carries the message and the request id, the server still answering, and the
+// data that existed before unchanged afterwards. FUZZ_RUNS (default 2000 per mode) sets the count;
+// FUZZ_SEED replays.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { MODES, startTestServer, type TestServer } from "./harness.ts";
@@ -163,6 +164,10 @@ for (const mode of MODES) {
               const message = type.includes("json") ? (JSON.parse(text) as { message?: unknown }).message : text;
               if (typeof message !== "string" || message.length === 0) {
                 throw new Error(`${key}: error body without a message: ${text.slice(0, 200)}`);
+              }
+              const requestId = res.headers.get("x-request-id");
+              if (!requestId || !text.includes(requestId)) {
+                throw new Error(`${key}: error body without the request id ${requestId}: ${text.slice(0, 200)}`);
               }
             }
           }

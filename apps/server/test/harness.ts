@@ -146,7 +146,7 @@ export async function rawRequest(
   body?: string,
   headers: Record<string, string> = { "content-type": "application/json" },
 ): Promise<{ status: number; body: unknown }> {
-  // Error bodies are JSON only for clients that ask for it (the SDK gets the bare message).
+  // Error bodies are JSON only for clients that ask for it (the SDK gets the message and request id as text).
   const res = await fetch(`${url}${path}`, { method, body, headers: { accept: "application/json", ...headers } });
   const text = await res.text();
   let parsed: unknown = text;

@@ -33,7 +33,7 @@ test("PostgreSQL stopped and started: 503 + Retry-After while down, then recover
   expect(((await (during[1] as Response).json()) as { message: string }).message).toMatch(/unavailable/);
   const check = await fetch(`${server.url}/ok?check_db=1`);
   expect(check.status).toBe(503);
-  expect(await check.json()).toEqual({ ok: false, db: "unavailable" });
+  expect(await check.json()).toEqual({ ok: false, db: "unavailable", request_id: check.headers.get("x-request-id") });
   expect(server.output().match(/"msg":"database unavailable/g)?.length).toBe(1);
 
   await cluster.start();

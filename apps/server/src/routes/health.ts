@@ -22,6 +22,9 @@ export function registerHealthRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
           db: z.enum(["ok", "unavailable", "restarting", "failed"]).optional(),
           redis: z.enum(["ok", "degraded"]).optional(),
         }),
+        503: z
+          .object({ ok: z.literal(false), db: z.string(), redis: z.string().optional(), request_id: z.string() })
+          .describe("The database does not answer; Retry-After says when to ask again"),
       },
     },
     async (c, { query }) => {
@@ -34,7 +37,8 @@ export function registerHealthRoutes(app: Hono<AppEnv>, api: OpenApiRegistry): v
       const { state } = database.health();
       if (state === "ok" && (await database.ping(2_000))) return c.json({ ok: true, db: "ok", ...redis });
       c.header("Retry-After", "5");
-      return c.json({ ok: false, db: state === "ok" ? "unavailable" : state, ...redis }, 503);
+      const db = state === "ok" ? "unavailable" : state;
+      return c.json({ ok: false, db, ...redis, request_id: c.var.requestId }, 503);
     },
   );
 

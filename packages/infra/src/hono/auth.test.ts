@@ -34,7 +34,7 @@ test("a missing or bad token is a 401; the reason is reported and logged, never 
   const { app, lines, failures } = appWithAuth();
   const response = await app.request("/threads", { headers: { authorization: "Bearer sneaky-token" } });
   expect(response.status).toBe(401);
-  expect(await response.text()).toBe("invalid token");
+  expect(await response.text()).toBe(`invalid token (request_id: ${response.headers.get("x-request-id")})`);
   expect(failures).toEqual(["invalid token"]);
   expect(JSON.stringify(lines)).not.toContain("sneaky-token");
   expect((await app.request("/threads")).status).toBe(401);

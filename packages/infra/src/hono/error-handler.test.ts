@@ -6,7 +6,7 @@ import { testApp } from "./testing/app.ts";
 
 const json = { accept: "application/json" };
 
-test("an AppError answers its status: the bare message, or {error, message, details, request_id} when JSON is asked for", async () => {
+test("an AppError answers its status: the message and request id as text, or {error, message, details, request_id} when JSON is asked for", async () => {
   const { app } = testApp();
   app.get("/missing", () => {
     throw new AppError("not_found", "Thread with ID t not found", { details: { id: "t" } });
@@ -15,7 +15,9 @@ test("an AppError answers its status: the bare message, or {error, message, deta
   expect(plain.status).toBe(404);
   expect(plain.headers.get("content-type")).toContain("text/plain");
   expect(plain.headers.get("x-error-code")).toBe("not_found");
-  expect(await plain.text()).toBe("Thread with ID t not found");
+  expect(await plain.text()).toBe(`Thread with ID t not found (request_id: ${plain.headers.get("x-request-id")})`);
+  const given = await app.request("/missing", { headers: { "x-request-id": "caller-7" } });
+  expect(await given.text()).toBe("Thread with ID t not found (request_id: caller-7)");
   const asJson = await app.request("/missing", { headers: json });
   expect(await asJson.json()).toEqual({
     error: "not_found",
@@ -49,7 +51,7 @@ test("an unknown error is a 500 that hides its message and is logged; HTTPExcept
   });
   const bug = await app.request("/bug");
   expect(bug.status).toBe(500);
-  expect(await bug.text()).toBe("internal server error");
+  expect(await bug.text()).toBe(`internal server error (request_id: ${bug.headers.get("x-request-id")})`);
   expect(lines).toContainEqual(expect.objectContaining({ level: "error", msg: "unhandled error" }));
   const big = await app.request("/big", { headers: json });
   expect(big.status).toBe(413);
@@ -61,5 +63,7 @@ test("unknown paths are a 404 naming the method and path", async () => {
   app.notFound(notFoundHandler);
   const response = await app.request("/nowhere", { method: "POST" });
   expect(response.status).toBe(404);
-  expect(await response.text()).toBe("no route for POST /nowhere");
+  expect(await response.text()).toBe(
+    `no route for POST /nowhere (request_id: ${response.headers.get("x-request-id")})`,
+  );
 });

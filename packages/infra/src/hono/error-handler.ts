@@ -7,10 +7,10 @@ import type { RequestVariables } from "./request-context.ts";
 
 /**
  * Whether the client asked for a JSON error body. The LangGraph SDK sends no Accept header and
- * shows `HTTP <status>: <body text>`, so by default the body is the bare message (as the reference
- * server answers); a client that sends `Accept: application/json` gets `{error, message, details,
- * request_id}`. Either way the code travels in the `X-Error-Code` header and the request id in
- * `X-Request-Id`.
+ * shows `HTTP <status>: <body text>`, so by default the body is the message as the reference server
+ * words it, followed by ` (request_id: <id>)`; a client that sends `Accept: application/json` gets
+ * `{error, message, details, request_id}`. Either way the code travels in the `X-Error-Code` header
+ * and the request id in `X-Request-Id`.
  */
 function wantsJson(c: Context): boolean {
   return (c.req.header("accept") ?? "").toLowerCase().includes("application/json");
@@ -20,10 +20,16 @@ function wantsJson(c: Context): boolean {
 export function errorResponse(c: Context, error: AppError): Response {
   c.header("X-Error-Code", error.code);
   const status = error.status as ContentfulStatusCode;
-  // The request id (also the X-Request-Id header) ties a JSON error to its log lines.
+  // The request id (also the X-Request-Id header) ties an error to its log lines. In the text body it
+  // comes after the message, so clients matching the reference server's wording still match.
   const requestId = (c.var as Partial<RequestVariables>).requestId;
   if (wantsJson(c)) return c.json({ ...error.toJSON(), ...(requestId ? { request_id: requestId } : {}) }, status);
-  return c.text(error.message, status);
+  return c.text(requestId ? `${error.message}${requestIdSuffix(requestId)}` : error.message, status);
+}
+
+/** What a text error body carries after the message: the request id. */
+export function requestIdSuffix(requestId: string): string {
+  return ` (request_id: ${requestId})`;
 }
 
 /** Shorthand for routes and middleware that answer an error without throwing. */

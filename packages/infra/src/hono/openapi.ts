@@ -166,7 +166,7 @@ export function createOpenApiRegistry(): OpenApiRegistry {
           responses: {
             Error: {
               description:
-                "Error. The body is the bare message (text/plain) unless the request sends Accept: application/json; the code is in the X-Error-Code header and the request id in X-Request-Id either way.",
+                "Error. The body is the message followed by ' (request_id: <id>)' (text/plain) unless the request sends Accept: application/json; the code is in the X-Error-Code header and the request id in X-Request-Id either way.",
               headers: {
                 "X-Error-Code": { schema: { type: "string" } },
                 "X-Request-Id": { schema: { type: "string" } },
