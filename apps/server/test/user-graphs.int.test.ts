@@ -17,6 +17,9 @@ describe("user graphs from langgraph.json", () => {
   beforeAll(async () => {
     server = await spawnServer({
       args: ["--config", join(fixtures, "user-graphs/langgraph.json"), "--data-dir", dataDir],
+      // Schemas from TypeScript types take the compiler a few seconds (more on a cold, busy CI
+      // machine than the 5 s a request waits by default); this file checks what they say.
+      env: { FRACTAL_SCHEMA_WAIT_MS: "45000" },
     });
     client = new Client({ apiUrl: server.url });
   }, 90_000);
