@@ -26,95 +26,93 @@ export function createMetrics() {
   let sources: MetricSources = {};
   const reasons = new Set<string>();
 
+  // Every family registers in this process's registry; label names are fixed when declared.
+  const counter = <L extends string = never>(name: string, help: string, labelNames: readonly L[] = []) =>
+    new Counter<L>({ name, help, labelNames, registers });
+  const gauge = (name: string, help: string) => new Gauge({ name, help, registers });
+  const histogram = <L extends string>(name: string, help: string, labelNames: readonly L[], buckets: number[]) =>
+    new Histogram<L>({ name, help, labelNames, buckets, registers });
+  /** A gauge set from `read` whenever /metrics is scraped. */
+  const sampled = (name: string, help: string, read: () => number) =>
+    new Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        this.set(read());
+      },
+    });
+
   const metrics = {
     registry,
-    httpRequests: new Counter({
-      name: "fractal_http_requests_total",
-      help: "HTTP requests answered, by route template, method and status code.",
-      labelNames: ["route", "method", "status"] as const,
-      registers,
-    }),
-    httpDuration: new Histogram({
-      name: "fractal_http_request_duration_seconds",
-      help: "Time to answer an HTTP request (to the first byte of a stream), by route template and method.",
-      labelNames: ["route", "method"] as const,
-      buckets: SECONDS,
-      registers,
-    }),
-    sseClients: new Gauge({
-      name: "fractal_sse_clients",
-      help: "Server-sent event responses open now (run streams, joins, thread streams).",
-      registers,
-    }),
-    runsCreated: new Counter({
-      name: "fractal_runs_created_total",
-      help: "Runs created, by kind: stateful (on a thread) or stateless.",
-      labelNames: ["kind"] as const,
-      registers,
-    }),
-    runsFinished: new Counter({
-      name: "fractal_runs_finished_total",
-      help: "Runs this process finished executing, by final status (success, error, timeout, interrupted).",
-      labelNames: ["status"] as const,
-      registers,
-    }),
-    runDuration: new Histogram({
-      name: "fractal_run_duration_seconds",
-      help: "Time from a run's start of execution to its end, by final status.",
-      labelNames: ["status"] as const,
-      buckets: SECONDS,
-      registers,
-    }),
-    queueWait: new Histogram({
-      name: "fractal_run_queue_wait_seconds",
-      help: "Time a run waited in the queue: from creation to the claim that started this attempt.",
-      buckets: SECONDS,
-      registers,
-    }),
-    leaseExpiries: new Counter({
-      name: "fractal_run_lease_expiries_total",
-      help: "Running runs whose worker's lease expired, by what happened: requeued, or failed (attempts used up).",
-      labelNames: ["result"] as const,
-      registers,
-    }),
-    webhookDeliveries: new Counter({
-      name: "fractal_webhook_deliveries_total",
-      help: "Webhook delivery attempts, by outcome: delivered, retry (failed, will retry), failed (gave up).",
-      labelNames: ["outcome"] as const,
-      registers,
-    }),
-    cronTicks: new Counter({
-      name: "fractal_cron_ticks_total",
-      help: "Cron ticks fired, by outcome: started (a run was created) or failed.",
-      labelNames: ["outcome"] as const,
-      registers,
-    }),
-    authFailures: new Counter({
-      name: "fractal_auth_failures_total",
-      help: "Requests refused by authentication, by reason.",
-      labelNames: ["reason"] as const,
-      registers,
-    }),
-    dbQueryDuration: new Histogram({
-      name: "fractal_db_query_duration_seconds",
-      help: "Storage statements (runtime tables), by operation: select, insert, update, delete, other.",
-      labelNames: ["operation"] as const,
-      buckets: FAST_SECONDS,
-      registers,
-    }),
-    checkpointDuration: new Histogram({
-      name: "fractal_checkpoint_operation_duration_seconds",
-      help: "LangGraph checkpointer operations, by operation: get_tuple, list, put, put_writes.",
-      labelNames: ["operation"] as const,
-      buckets: FAST_SECONDS,
-      registers,
-    }),
-    modelTokens: new Counter({
-      name: "fractal_model_tokens_total",
-      help: "Tokens chat models reported, by provider, model and direction (input, output).",
-      labelNames: ["provider", "model", "direction"] as const,
-      registers,
-    }),
+    httpRequests: counter(
+      "fractal_http_requests_total",
+      "HTTP requests answered, by route template, method and status code.",
+      ["route", "method", "status"],
+    ),
+    httpDuration: histogram(
+      "fractal_http_request_duration_seconds",
+      "Time to answer an HTTP request (to the first byte of a stream), by route template and method.",
+      ["route", "method"],
+      SECONDS,
+    ),
+    sseClients: gauge(
+      "fractal_sse_clients",
+      "Server-sent event responses open now (run streams, joins, thread streams).",
+    ),
+    runsCreated: counter("fractal_runs_created_total", "Runs created, by kind: stateful (on a thread) or stateless.", [
+      "kind",
+    ]),
+    runsFinished: counter(
+      "fractal_runs_finished_total",
+      "Runs this process finished executing, by final status (success, error, timeout, interrupted).",
+      ["status"],
+    ),
+    runDuration: histogram(
+      "fractal_run_duration_seconds",
+      "Time from a run's start of execution to its end, by final status.",
+      ["status"],
+      SECONDS,
+    ),
+    queueWait: histogram(
+      "fractal_run_queue_wait_seconds",
+      "Time a run waited in the queue: from creation to the claim that started this attempt.",
+      [],
+      SECONDS,
+    ),
+    leaseExpiries: counter(
+      "fractal_run_lease_expiries_total",
+      "Running runs whose worker's lease expired, by what happened: requeued, or failed (attempts used up).",
+      ["result"],
+    ),
+    webhookDeliveries: counter(
+      "fractal_webhook_deliveries_total",
+      "Webhook delivery attempts, by outcome: delivered, retry (failed, will retry), failed (gave up).",
+      ["outcome"],
+    ),
+    cronTicks: counter(
+      "fractal_cron_ticks_total",
+      "Cron ticks fired, by outcome: started (a run was created) or failed.",
+      ["outcome"],
+    ),
+    authFailures: counter("fractal_auth_failures_total", "Requests refused by authentication, by reason.", ["reason"]),
+    dbQueryDuration: histogram(
+      "fractal_db_query_duration_seconds",
+      "Storage statements (runtime tables), by operation: select, insert, update, delete, other.",
+      ["operation"],
+      FAST_SECONDS,
+    ),
+    checkpointDuration: histogram(
+      "fractal_checkpoint_operation_duration_seconds",
+      "LangGraph checkpointer operations, by operation: get_tuple, list, put, put_writes.",
+      ["operation"],
+      FAST_SECONDS,
+    ),
+    modelTokens: counter(
+      "fractal_model_tokens_total",
+      "Tokens chat models reported, by provider, model and direction (input, output).",
+      ["provider", "model", "direction"],
+    ),
     /**
      * Counts a refused authentication. Reasons are ours (a short fixed set) or a custom auth
      * handler's messages: after 32 distinct ones the rest count as `other`, keeping the label bounded.
@@ -142,30 +140,17 @@ export function createMetrics() {
       for (const status of ["pending", "running"]) this.set({ status }, counts[status] ?? 0);
     },
   });
-  new Gauge({
-    name: "fractal_worker_slots_busy",
-    help: "Runs executing in this process now.",
-    registers,
-    collect() {
-      this.set(sources.workerSlots?.().busy ?? 0);
-    },
-  });
-  new Gauge({
-    name: "fractal_worker_slots",
-    help: "Runs this process may execute at once (0: it executes none).",
-    registers,
-    collect() {
-      this.set(sources.workerSlots?.().total ?? 0);
-    },
-  });
-  new Gauge({
-    name: "fractal_run_stream_readers",
-    help: "Readers following run event streams in this process: run streams, joins and runs/wait answers.",
-    registers,
-    collect() {
-      this.set(sources.eventStreams?.().readers ?? 0);
-    },
-  });
+  sampled("fractal_worker_slots_busy", "Runs executing in this process now.", () => sources.workerSlots?.().busy ?? 0);
+  sampled(
+    "fractal_worker_slots",
+    "Runs this process may execute at once (0: it executes none).",
+    () => sources.workerSlots?.().total ?? 0,
+  );
+  sampled(
+    "fractal_run_stream_readers",
+    "Readers following run event streams in this process: run streams, joins and runs/wait answers.",
+    () => sources.eventStreams?.().readers ?? 0,
+  );
   return metrics;
 }
 
