@@ -131,7 +131,7 @@ for (const mode of MODES) {
     }, 90_000);
     afterAll(async () => server?.stop());
 
-    test(`${RUNS} generated requests: no 5xx, an error body with the message, data kept`, async () => {
+    test(`${RUNS} generated requests: no 5xx, an error body with the message and request id, data kept`, async () => {
       const doc = (await (await fetch(`${server.url}/openapi.json`)).json()) as Parameters<typeof operationsOf>[0];
       const ops = operationsOf(doc);
       expect(ops.length).toBeGreaterThan(40);

@@ -204,15 +204,27 @@ describe("API and worker processes", () => {
     };
     await accepting(port);
     const api = track(await spawnServer({ env, args: ["--config", CONFIG, "--no-worker"] }));
-    const first = track(
-      await spawnServer({
-        command: "worker",
-        env: { ...env, LOG_LEVEL: "info" },
-        args: ["--config", CONFIG, "--no-migrate"],
-      }),
+    // Both workers are up before the run exists (starting one takes seconds on a busy machine, which
+    // the run could outlast); the one that claims it is stopped.
+    const workers = await Promise.all(
+      [0, 1].map(async () =>
+        track(
+          await spawnServer({
+            command: "worker",
+            env: { ...env, LOG_LEVEL: "info" },
+            args: ["--config", CONFIG, "--no-migrate"],
+          }),
+        ),
+      ),
     );
     const { client, thread, run, stream } = await streamedSlowRun(api, 10, 200);
-    const second = track(await spawnServer({ command: "worker", env, args: ["--config", CONFIG, "--no-migrate"] }));
+    const started = (w: ServerProcess) =>
+      w
+        .output()
+        .split("\n")
+        .some((line) => line.includes('"msg":"run started"') && line.includes(`"run_id":"${run.run_id}"`));
+    const first = await until("the claiming worker's log", async () => workers.find(started));
+    const second = workers.find((w) => w !== first) as ServerProcess;
 
     first.proc.kill("SIGTERM");
     expect(await first.proc.exited).toBe(0);

@@ -5,6 +5,8 @@ import { MODES, type TestServer, useTestServer } from "./harness.ts";
 
 const CONFIG = resolve(import.meta.dir, "fixtures/run-graphs/langgraph.json");
 const TTL = 0.01; // minutes: 600 ms
+// 3 s: the thread must outlive a run and a check first, which took past 600 ms on a busy machine.
+const RUN_TTL = 0.05;
 
 for (const mode of MODES) {
   describe(`thread TTL (${mode})`, () => {
@@ -29,7 +31,7 @@ for (const mode of MODES) {
     };
 
     test("an expired thread is deleted with its runs and checkpoints; one without a TTL stays", async () => {
-      const doomed = await server.client.threads.create({ ttl: { ttl: TTL, strategy: "delete" } });
+      const doomed = await server.client.threads.create({ ttl: { ttl: RUN_TTL, strategy: "delete" } });
       const kept = await server.client.threads.create();
       const run = await server.client.runs.create(doomed.thread_id, "slow", {
         input: {},
