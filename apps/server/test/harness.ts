@@ -1,7 +1,7 @@
 import { afterAll, beforeAll } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { rmSync } from "node:fs";
+import { resolve } from "node:path";
+import { migratedDataDir } from "@fractal/infra/storage/testing/pglite";
 import { createTestDatabase, requireTestPostgresUrl } from "@fractal/infra/storage/testing/postgres";
 import { Client } from "@langchain/langgraph-sdk";
 import type { Subprocess } from "bun";
@@ -98,7 +98,8 @@ export interface TestServer {
 /** Storage of its own for a server: the env that selects it, and how to remove it. */
 export async function createTestStorage(mode: Mode): Promise<{ env: Record<string, string>; drop(): Promise<void> }> {
   if (mode === "embedded") {
-    const dir = mkdtempSync(join(tmpdir(), "fractal-test-"));
+    // A copy of a migrated directory: a fresh one costs each server PGlite's initdb.
+    const dir = await migratedDataDir();
     return {
       env: { FRACTAL_DATA_DIR: dir, DATABASE_URL: "", POSTGRES_URI: "" },
       drop: async () => rmSync(dir, { recursive: true, force: true }),

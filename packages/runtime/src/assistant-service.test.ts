@@ -5,7 +5,7 @@ import { type AssistantService, createAssistantService } from "./assistant-servi
 import { errorCode, type TestConfig, testConfig } from "./testing/engine.ts";
 import { slowGraph } from "./testing/graphs.ts";
 
-// Each test opens an in-memory database (about 2 s) first.
+// Each test opens a database of its own (a copy of a migrated one) first.
 setDefaultTimeout(20_000);
 
 /** The slow graph, refusing any `model` that is not `fake:*` (as catalog graphs check theirs). */

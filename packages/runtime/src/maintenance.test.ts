@@ -5,7 +5,7 @@ import { defaultAssistantId } from "./default-assistants.ts";
 import { createMaintenance } from "./maintenance.ts";
 import { type TestConfig, testConfig } from "./testing/engine.ts";
 
-// Each test opens an in-memory database (about 2 s) before it waits on real timers.
+// Each test opens a database of its own (a copy of a migrated one) before it waits on real timers.
 setDefaultTimeout(20_000);
 
 const noop = new StateGraph(z.object({ n: z.number().default(0) }))

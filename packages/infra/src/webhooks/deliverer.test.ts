@@ -1,12 +1,14 @@
 import { afterAll, afterEach, beforeAll, beforeEach, expect, setDefaultTimeout, test } from "bun:test";
 import { createHmac } from "node:crypto";
+import { rmSync } from "node:fs";
 import { createNoopLogger } from "../logger.ts";
 import { type Database, openDatabase } from "../storage/database.ts";
 import { createStorage, type Storage } from "../storage/storage.ts";
+import { migratedDataDir } from "../storage/testing/pglite.ts";
 import type { Delivery } from "../storage/webhook-deliveries.ts";
 import { createDeliverer, type DelivererOptions } from "./deliverer.ts";
 
-// Each test opens an in-memory database (about 2 s) before it waits on real timers.
+// Each test opens a database of its own (a copy of a migrated one) before it waits on real timers.
 setDefaultTimeout(20_000);
 
 // An endpoint on loopback whose answers the tests script: it records what it receives.
@@ -27,13 +29,18 @@ afterAll(() => endpoint.stop(true));
 
 let database: Database;
 let storage: Storage;
+let dataDir: string;
 beforeEach(async () => {
-  database = await openDatabase({ kind: "pglite", dataDir: "memory" });
+  dataDir = await migratedDataDir("fractal-deliverer-");
+  database = await openDatabase({ kind: "pglite", dataDir });
   storage = await createStorage(database, { migrate: true });
   answers = [];
   received.length = 0;
 });
-afterEach(() => database.close());
+afterEach(async () => {
+  await database.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
 
 const url = () => `http://127.0.0.1:${endpoint.port}/hook`;
 

@@ -5,7 +5,7 @@ import { reviewGraph, slowGraph } from "../testing/graphs.ts";
 import { createRunService, type RunService } from "./run-service.ts";
 import { createWorker, type Worker } from "./worker.ts";
 
-// Each test opens an in-memory database (about 2 s) before it waits on real timers.
+// Each test opens a database of its own (a copy of a migrated one) before it waits on real timers.
 setDefaultTimeout(20_000);
 
 let engine: TestConfig;

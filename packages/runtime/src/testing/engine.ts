@@ -1,3 +1,4 @@
+import { rmSync } from "node:fs";
 import type { GraphSource } from "@fractal/infra/graph-context";
 import { createNoopLogger, type Logger } from "@fractal/infra/logger";
 import { createLocalRunControl, type RunControl } from "@fractal/infra/run-control";
@@ -5,10 +6,11 @@ import { createRunEventLog, type RunEventLog } from "@fractal/infra/run-events";
 import { openDatabase } from "@fractal/infra/storage/database";
 import type { RunStatus } from "@fractal/infra/storage/runs";
 import { createStorage, type Storage } from "@fractal/infra/storage/storage";
+import { migratedDataDir } from "@fractal/infra/storage/testing/pglite";
 import { ensureDefaultAssistants } from "../default-assistants.ts";
 import { createGraphRegistry, type GraphRegistry } from "../registry.ts";
 
-/** What the engine's parts are built from, on an in-memory embedded database. */
+/** What the engine's parts are built from, on an embedded database of their own. */
 export interface TestConfig {
   storage: Storage;
   events: RunEventLog;
@@ -19,12 +21,15 @@ export interface TestConfig {
 }
 
 /**
- * The one setup for the engine's unit tests: in-memory PGlite with the schema applied, an event
+ * The one setup for the engine's unit tests: embedded PGlite with the schema applied (a temporary
+ * directory), an event
  * log, local run control, a silent logger, and a registry of `graphs` (each with its default
  * assistant, as on a server).
  */
 export async function testConfig(options: { graphs?: Record<string, GraphSource> } = {}): Promise<TestConfig> {
-  const database = await openDatabase({ kind: "pglite", dataDir: "memory" });
+  // A copy of a migrated directory opens in about a second; a new in-memory database runs initdb.
+  const dataDir = await migratedDataDir("fractal-engine-");
+  const database = await openDatabase({ kind: "pglite", dataDir });
   const storage = await createStorage(database, { migrate: true });
   const graphs = createGraphRegistry(options.graphs ?? {});
   await ensureDefaultAssistants(storage.assistants, graphs.ids(), {});
@@ -38,6 +43,7 @@ export async function testConfig(options: { graphs?: Record<string, GraphSource>
     async close() {
       events.dispose();
       await database.close();
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
