@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openDatabase } from "@fractal/infra/storage/database";
+import { migratedDataDir } from "@fractal/infra/storage/testing/pglite";
 import { createTestDatabase, requireTestPostgresUrl } from "@fractal/infra/storage/testing/postgres";
 import { Client } from "@langchain/langgraph-sdk";
 import { sql } from "kysely";
@@ -32,7 +33,7 @@ async function expectSeeded(client: Client, ids: { assistantId: string; threadId
 
 describe("embedded mode keeps data across restarts", () => {
   test("after a clean stop and after kill -9 the data is all there", async () => {
-    const dataDir = tempDir("fractal-restart-");
+    const dataDir = await migratedDataDir("fractal-restart-");
     try {
       const first = await spawnServer({ args: ["--data-dir", dataDir] });
       const ids = await seed(new Client({ apiUrl: first.url }));
@@ -58,7 +59,7 @@ describe("embedded mode keeps data across restarts", () => {
   }, 120_000);
 
   test("a second process on the same data dir fails at once with a clear message", async () => {
-    const dataDir = tempDir("fractal-lock-");
+    const dataDir = await migratedDataDir("fractal-lock-");
     try {
       const owner = await spawnServer({ args: ["--data-dir", dataDir] });
       const started = performance.now();
@@ -80,8 +81,8 @@ describe("embedded mode keeps data across restarts", () => {
 
 describe("start-up errors name what to change", () => {
   test("a port in use names the port and the flag", async () => {
-    const a = tempDir("fractal-port-a-");
-    const b = tempDir("fractal-port-b-");
+    const a = await migratedDataDir("fractal-port-a-");
+    const b = await migratedDataDir("fractal-port-b-");
     try {
       const first = await spawnServer({ args: ["--data-dir", a] });
       const port = new URL(first.url).port;
