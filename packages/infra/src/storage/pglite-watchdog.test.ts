@@ -2,13 +2,12 @@
 // returns must not wedge the server. The waiting statements fail as "database unavailable" (503),
 // the thread is replaced from its files, nothing committed is lost, and close() is bounded.
 import { afterEach, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import pg from "pg";
 import { type Database, openDatabase } from "./database.ts";
 import { openPGliteThread, type PGliteEvent } from "./pglite-thread.ts";
 import { createStorage } from "./storage.ts";
+import { migratedDataDir } from "./testing/pglite.ts";
 import { rejection } from "./testing/rejection.ts";
 import { isDatabaseUnavailable } from "./unavailable.ts";
 
@@ -31,8 +30,9 @@ async function open(dataDir: string, events: PGliteEvent[] = []): Promise<Databa
   return database;
 }
 
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "fractal-watchdog-"));
+/** A data dir of its own: a copy of a migrated one (a new directory would cost initdb each time). */
+async function tempDir(): Promise<string> {
+  const dir = await migratedDataDir("fractal-watchdog-");
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
@@ -47,7 +47,7 @@ async function until(check: () => boolean, ms = 10_000): Promise<void> {
 
 test("a runaway statement fails as unavailable, the thread restarts, and committed data survives", async () => {
   const events: PGliteEvent[] = [];
-  const database = await open(tempDir(), events);
+  const database = await open(await tempDir(), events);
   const storage = await createStorage(database, { migrate: true });
   const kept = crypto.randomUUID();
   await storage.threads.create({ thread_id: kept });
@@ -83,7 +83,7 @@ test("a runaway statement fails as unavailable, the thread restarts, and committ
 }, 30_000);
 
 test("a request waiting for the session behind the stuck statement fails as unavailable within the bound", async () => {
-  const database = await open(tempDir());
+  const database = await open(await tempDir());
   const stuck = rejection(database.pool.query(RUNAWAY));
   // Waits for the one session while the runaway statement holds it.
   const began = performance.now();
@@ -96,7 +96,7 @@ test("a request waiting for the session behind the stuck statement fails as unav
 }, 30_000);
 
 test("ping reports a stuck database while the watchdog has not yet fired", async () => {
-  const database = await openDatabase({ kind: "pglite", dataDir: tempDir(), statementTimeoutMs: 2_000 });
+  const database = await openDatabase({ kind: "pglite", dataDir: await tempDir(), statementTimeoutMs: 2_000 });
   cleanups.push(() => database.close());
   const stuck = rejection(database.pool.query(RUNAWAY));
   expect(await database.ping(300)).toBe(false);
@@ -114,7 +114,7 @@ test("a stuck in-memory database fails its statements and stays failed (it has n
 }, 30_000);
 
 test("close() returns within its bound while a statement never returns", async () => {
-  const database = await openDatabase({ kind: "pglite", dataDir: tempDir(), statementTimeoutMs: 60_000 });
+  const database = await openDatabase({ kind: "pglite", dataDir: await tempDir(), statementTimeoutMs: 60_000 });
   const stuck = rejection(database.pool.query(RUNAWAY));
   await Bun.sleep(200);
   const began = performance.now();
@@ -127,7 +127,7 @@ test("after recycleAfterStatements an idle thread is replaced on its files: neve
   const events: PGliteEvent[] = [];
   const database = await openDatabase({
     kind: "pglite",
-    dataDir: tempDir(),
+    dataDir: await tempDir(),
     statementTimeoutMs: WATCHDOG_MS,
     recycleAfterStatements: 20,
     recycleIdleMs: 150,
@@ -171,7 +171,7 @@ test("after recycleAfterStatements an idle thread is replaced on its files: neve
 
 test("a database thread that dies fails its statements as unavailable and is reopened from its files", async () => {
   const events: PGliteEvent[] = [];
-  const thread = await openPGliteThread(tempDir(), { watchdogMs: WATCHDOG_MS, onEvent: (e) => events.push(e) });
+  const thread = await openPGliteThread(await tempDir(), { watchdogMs: WATCHDOG_MS, onEvent: (e) => events.push(e) });
   const pool = new pg.Pool({ max: 1, idleTimeoutMillis: 0, stream: () => thread.socket() } as pg.PoolConfig);
   pool.on("error", () => {});
   pool.on("connect", (client) => client.on("error", () => {}));
