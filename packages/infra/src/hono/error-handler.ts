@@ -24,12 +24,7 @@ export function errorResponse(c: Context, error: AppError): Response {
   // comes after the message, so clients matching the reference server's wording still match.
   const requestId = (c.var as Partial<RequestVariables>).requestId;
   if (wantsJson(c)) return c.json({ ...error.toJSON(), ...(requestId ? { request_id: requestId } : {}) }, status);
-  return c.text(requestId ? `${error.message}${requestIdSuffix(requestId)}` : error.message, status);
-}
-
-/** What a text error body carries after the message: the request id. */
-export function requestIdSuffix(requestId: string): string {
-  return ` (request_id: ${requestId})`;
+  return c.text(requestId ? `${error.message} (request_id: ${requestId})` : error.message, status);
 }
 
 /** Shorthand for routes and middleware that answer an error without throwing. */

@@ -274,10 +274,8 @@ export function createWorker(options: WorkerOptions): Worker {
       } finally {
         clearTimeout(timer);
       }
+      // Its lease is gone (loseLease logged it): the run's new claim executes and records it.
       if (entry.lost) {
-        log.warn("run attempt stopped: its lease was lost; the run's new claim executes it", {
-          attempt: run.attempt,
-        });
         events.handOff(run.run_id);
         return false;
       }
@@ -378,7 +376,6 @@ export function createWorker(options: WorkerOptions): Worker {
           async () => {
             try {
               const held = [...active.entries()];
-              if (held.length === 0) return;
               const renewed = await storage.runs.heartbeat(
                 id,
                 held.map(([runId]) => runId),

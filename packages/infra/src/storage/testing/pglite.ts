@@ -1,25 +1,17 @@
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { isAlive } from "../data-dir-lock.ts";
 import { openDatabase } from "../database.ts";
 import { createStorage } from "../storage.ts";
 
 const TEMPLATE_PREFIX = "fractal-template-";
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-};
-
 /** Templates of test processes that have ended (bun test does not run exit handlers). */
 function removeStaleTemplates() {
   for (const name of readdirSync(tmpdir())) {
     const pid = Number(name.slice(TEMPLATE_PREFIX.length));
-    if (name.startsWith(TEMPLATE_PREFIX) && Number.isInteger(pid) && pid !== process.pid && !alive(pid)) {
+    if (name.startsWith(TEMPLATE_PREFIX) && Number.isInteger(pid) && pid !== process.pid && !isAlive(pid)) {
       rmSync(join(tmpdir(), name), { recursive: true, force: true });
     }
   }
